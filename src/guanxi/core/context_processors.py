@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def guanxi(request):
+    return {"GUANXI_CURRENCY": settings.CURRENCY}
