@@ -14,10 +14,14 @@ T0 = dt.datetime(2025, 3, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def test_case_walks_its_lifecycle_and_each_step_leaves_an_event(customer, user):
-    case = case_open(customer=customer, external_id="K-1", kind="complaint", subject="Late", opened_at=T0)
+    case = case_open(
+        customer=customer, external_id="K-1", kind="complaint", subject="Late", opened_at=T0
+    )
     assert case.due_at == T0 + dt.timedelta(days=5)  # medium severity default
 
-    case = case_transition(case=case, status="in_progress", actor=user, at=T0 + dt.timedelta(hours=2))
+    case = case_transition(
+        case=case, status="in_progress", actor=user, at=T0 + dt.timedelta(hours=2)
+    )
     assert case.first_response_at == T0 + dt.timedelta(hours=2)
     case = case_transition(
         case=case, status="resolved", resolution="Refunded", at=T0 + dt.timedelta(days=1)
@@ -38,7 +42,9 @@ def test_case_walks_its_lifecycle_and_each_step_leaves_an_event(customer, user):
 
 
 def test_a_closed_case_cannot_be_reopened_and_nothing_is_written(customer):
-    case = case_open(customer=customer, external_id="K-2", kind="question", subject="?", opened_at=T0)
+    case = case_open(
+        customer=customer, external_id="K-2", kind="question", subject="?", opened_at=T0
+    )
     case = case_transition(case=case, status="resolved", resolution="Answered", at=T0)
     case = case_transition(case=case, status="closed", at=T0)
     events_before = Event.objects.count()
@@ -51,14 +57,18 @@ def test_a_closed_case_cannot_be_reopened_and_nothing_is_written(customer):
 
 
 def test_resolving_needs_a_resolution(customer):
-    case = case_open(customer=customer, external_id="K-3", kind="complaint", subject="x", opened_at=T0)
+    case = case_open(
+        customer=customer, external_id="K-3", kind="complaint", subject="x", opened_at=T0
+    )
     with pytest.raises(GuanxiError, match="resolution"):
         case_transition(case=case, status="resolved")
     assert Case.objects.get(pk=case.pk).status == "open"
 
 
 def test_database_refuses_a_resolved_case_without_resolution_time(customer):
-    case = case_open(customer=customer, external_id="K-4", kind="complaint", subject="x", opened_at=T0)
+    case = case_open(
+        customer=customer, external_id="K-4", kind="complaint", subject="x", opened_at=T0
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Case.objects.filter(pk=case.pk).update(status="resolved")
 

@@ -20,7 +20,10 @@ from guanxi.engagement.choices import (
 
 
 class Interaction(TimeStampedModel):
-    """Any contact between the company and a customer (接触记录); the relationship level's evidence."""
+    """Any contact between the company and a customer (接触记录).
+
+    The interaction record is the evidence for the actual relationship level.
+    """
 
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     customer = models.ForeignKey(
@@ -169,7 +172,9 @@ class Case(TimeStampedModel):
                 condition=Q(satisfaction__in=[*Satisfaction.values, ""]),
                 name="case_satisfaction_known",
             ),
-            models.CheckConstraint(condition=Q(due_at__gte=F("opened_at")), name="case_due_after_open"),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=F("opened_at")), name="case_due_after_open"
+            ),
             models.CheckConstraint(
                 condition=Q(first_response_at__isnull=True)
                 | Q(first_response_at__gte=F("opened_at")),

@@ -70,7 +70,9 @@ class Order(TimeStampedModel):
         verbose_name_plural = _("orders")
         ordering = ["-placed_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(external_id=""), name="order_external_id_not_blank"),
+            models.CheckConstraint(
+                condition=~Q(external_id=""), name="order_external_id_not_blank"
+            ),
             models.CheckConstraint(
                 condition=Q(channel__in=OrderChannel.values), name="order_channel_known"
             ),
@@ -107,7 +109,9 @@ class OrderLine(models.Model):
         ordering = ["order_id", "line_no"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_no"], name="order_line_unique_no"),
-            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity__gt=0), name="order_line_quantity_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(unit_price_cents__gte=0), name="order_line_price_not_negative"
             ),
