@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.engagement",
     "guanxi.imports",
+    "guanxi.scoring",
 ]
 
 MIDDLEWARE = [
