@@ -12,8 +12,8 @@ import pytest
 import guanxi
 
 PACKAGE = Path(guanxi.__file__).parent
-PO = PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
-MO = PO.with_suffix(".mo")
+# The project catalogue plus any app's own (makemessages files a string under the nearest locale/).
+CATALOGUES = sorted(PACKAGE.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
 def _entries(po_text: str) -> list[tuple[str, str, bool]]:
@@ -32,9 +32,14 @@ def _entries(po_text: str) -> list[tuple[str, str, bool]]:
     return entries
 
 
-def test_every_message_in_the_catalogue_is_translated_and_not_fuzzy():
-    entries = _entries(PO.read_text(encoding="utf-8"))
-    assert len(entries) > 50
+def _union(paths) -> set[str]:
+    return {m for path in paths for m, _, _ in _entries(path.read_text(encoding="utf-8"))}
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_every_message_in_the_catalogue_is_translated_and_not_fuzzy(po):
+    entries = _entries(po.read_text(encoding="utf-8"))
+    assert entries
     missing = [m for m, s, _ in entries if not s]
     fuzzy = [m for m, _, f in entries if f]
     assert not missing, f"untranslated: {missing[:20]}"
@@ -61,13 +66,16 @@ def test_the_catalogue_covers_every_string_in_the_code(tmp_path):
         capture_output=True,
         env=env,
     )
-    fresh = {m for m, _, _ in _entries((work / PO.relative_to(PACKAGE)).read_text("utf-8"))}
-    committed = {m for m, _, _ in _entries(PO.read_text("utf-8"))}
+    fresh = _union(work.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
+    committed = _union(CATALOGUES)
     assert not fresh - committed, f"not in the catalogue: {sorted(fresh - committed)[:20]}"
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext is not installed")
-def test_the_compiled_catalogue_is_up_to_date(tmp_path):
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_compiled_catalogue_is_up_to_date(tmp_path, po):
     compiled = tmp_path / "django.mo"
-    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(PO)], check=True)
-    assert compiled.read_bytes() == MO.read_bytes(), "run `make messages` and commit the .mo"
+    subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(po)], check=True)
+    assert compiled.read_bytes() == po.with_suffix(".mo").read_bytes(), (
+        "run `make messages` and commit the .mo"
+    )
