@@ -12,6 +12,7 @@ sorted index build is far cheaper than millions of index insertions. DDL is tran
 so a failed load rolls the schema back with the data.
 """
 
+import abc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -53,14 +54,14 @@ def columns_for(model: type[models.Model], table: pa.Table) -> list[str]:
     return expected
 
 
-class BulkWriter:
+class BulkWriter(abc.ABC):
     """Writes generated tables into one database, inside the caller's transaction."""
 
     def __init__(self, connection: BaseDatabaseWrapper) -> None:
         self.connection = connection
         self.written: list[type[models.Model]] = []
 
-    def prepare(
+    def prepare(  # noqa: B027 - an optional hook: nothing to prepare by default
         self, *, large: Iterable[type[models.Model]], small: Iterable[type[models.Model]]
     ) -> None:
         """Get ready to load into these models' tables, many rows into the ``large`` ones."""
@@ -80,14 +81,16 @@ class BulkWriter:
     def write(self, model: type[models.Model], table: pa.Table) -> None:
         self.load(self.encode(model, table))
 
-    def finish(self, phase: Callable[[str], None]) -> None:
+    def finish(self, phase: Callable[[str], None]) -> None:  # noqa: B027 - optional hook
         """Restore what ``prepare`` took away; ``phase`` names each step for progress output."""
 
+    @abc.abstractmethod
     def _encode(self, db_table: str, columns: list[str], table: pa.Table) -> Any:
-        raise NotImplementedError
+        """The rows of ``table`` in the form this database's bulk path loads fastest."""
 
+    @abc.abstractmethod
     def _load(self, encoded: Encoded) -> None:
-        raise NotImplementedError
+        """Write encoded rows (COPY on PostgreSQL, executemany on SQLite)."""
 
     def _statement(self, template: str, encoded: Encoded) -> str:
         qn = self.connection.ops.quote_name
@@ -103,7 +106,7 @@ def writer_for(connection: BaseDatabaseWrapper) -> BulkWriter:
         return PostgresWriter(connection)
     if connection.vendor == "sqlite":
         return SQLiteWriter(connection)
-    raise NotImplementedError(f"the demo writes to PostgreSQL and SQLite, not {connection.vendor}")
+    raise ValueError(f"the demo writes to PostgreSQL and SQLite, not {connection.vendor}")
 
 
 @dataclass(frozen=True)
