@@ -70,22 +70,17 @@ def simulate(n_customers: int, seed: int) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    from guanxi.analytics.simulate import purchase_days
+
     rng = np.random.default_rng(seed)
     birth = rng.uniform(0, HORIZON_DAYS * 2 / 3, n_customers)
     rate = rng.gamma(0.9, 1 / 28.0, n_customers)
     dropout = rng.beta(0.8, 6.0, n_customers)
     # Repeat purchases before dropping out, capped near what the window can hold.
     cap = np.ceil(rate * (HORIZON_DAYS - birth) * 3 + 10).astype(np.int64)
-    repeats = np.minimum(rng.geometric(dropout) - 1, cap)
-    owner = np.repeat(np.arange(n_customers), repeats)
-    gaps = rng.standard_exponential(owner.size) / rate[owner]
-    cumulative = np.cumsum(gaps)
-    ends = np.cumsum(repeats)
-    offset = np.where(ends - repeats > 0, cumulative[np.maximum(ends - repeats - 1, 0)], 0.0)
-    when = birth[owner] + cumulative - offset[owner]
-    keep = when < HORIZON_DAYS
-    customer = np.concatenate([np.arange(n_customers), owner[keep]])
-    day = np.concatenate([birth, when[keep]])
+    customer, day = purchase_days(
+        rng, birth=birth, rate=rate, dropout=dropout, horizon=HORIZON_DAYS, max_repeats=cap
+    )
 
     split = rng.random(customer.size) < 0.05
     customer = np.concatenate([customer, customer[split]])

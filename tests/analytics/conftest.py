@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from guanxi.analytics.simulate import purchase_days
 from tests.analytics.cdnow import DATA_DIR as CDNOW_DIR
 
 CDNOW_SAMPLE = CDNOW_DIR / "CDNOW_sample.txt"
@@ -67,16 +68,9 @@ def _simulate_transactions(n_customers: int, *, seed: int, as_of: dt.date) -> pa
     birth = rng.uniform(0, horizon * 0.8, n_customers)
     rate = rng.gamma(1.2, 1 / 20.0, n_customers)
     dropout = rng.beta(1.0, 8.0, n_customers)
-    repeats = np.minimum(rng.geometric(dropout) - 1, 200)
-    owner = np.repeat(np.arange(n_customers), repeats)
-    gaps = rng.standard_exponential(owner.size) / rate[owner]
-    ends = np.cumsum(repeats)
-    cum = np.cumsum(gaps)
-    before = np.where(ends - repeats > 0, cum[np.maximum(ends - repeats - 1, 0)], 0.0)
-    when = birth[owner] + cum - before[owner]
-    keep = when < horizon
-    customer = np.concatenate([np.arange(n_customers), owner[keep]])
-    day = np.concatenate([birth, when[keep]])
+    customer, day = purchase_days(
+        rng, birth=birth, rate=rate, dropout=dropout, horizon=horizon, max_repeats=200
+    )
     scale = rng.gamma(4.0, 1 / 15.0, n_customers)
     amount = np.maximum(np.rint(rng.gamma(6.0, 1.0, customer.size) / scale[customer] * 100), 1)
     margin = rng.uniform(-0.1, 0.5, customer.size)
