@@ -29,7 +29,3 @@ def event_record(
         ip_address=ip_address,
     )
 
-
-def events_record_bulk(events: list[Event]) -> None:
-    """Append many prepared events at once (imports, demo data)."""
-    Event.objects.bulk_create(events, batch_size=2000)

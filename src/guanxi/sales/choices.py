@@ -17,3 +17,13 @@ class OrderStatus(models.TextChoices):
 
 # Orders that count as purchases in the analytics (cancelled and returned ones do not).
 PURCHASE_STATUSES = (OrderStatus.PLACED, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+# Status changes an order can make once placed; cancelled and returned are final.
+ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    OrderStatus.PLACED: (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED),
+    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.RETURNED),
+    OrderStatus.DELIVERED: (OrderStatus.RETURNED,),
+    OrderStatus.CANCELLED: (),
+    OrderStatus.RETURNED: (),
+}

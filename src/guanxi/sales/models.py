@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import TimeStampedModel
-from guanxi.sales.choices import OrderChannel, OrderStatus
+from guanxi.sales.choices import PURCHASE_STATUSES, OrderChannel, OrderStatus
 
 
 class Product(TimeStampedModel):
@@ -40,8 +40,6 @@ class Product(TimeStampedModel):
 class OrderQuerySet(models.QuerySet):
     def purchases(self):
         """Orders that count as purchases: not cancelled, not returned."""
-        from guanxi.sales.choices import PURCHASE_STATUSES
-
         return self.filter(status__in=PURCHASE_STATUSES)
 
 

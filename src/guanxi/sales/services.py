@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.services import event_record
 from guanxi.parties.models import Customer
-from guanxi.sales.choices import OrderStatus
+from guanxi.sales.choices import ORDER_TRANSITIONS, OrderStatus
 from guanxi.sales.models import Order, OrderLine, Product
 
 
@@ -21,16 +21,6 @@ class LineInput:
     quantity: int
     unit_price_cents: int | None = None  # defaults to the product's current price
     unit_cost_cents: int | None = None  # defaults to the product's current cost
-
-
-# Status changes an order can make once placed; cancelled and returned are final.
-ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    OrderStatus.PLACED: (OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED),
-    OrderStatus.SHIPPED: (OrderStatus.DELIVERED, OrderStatus.RETURNED),
-    OrderStatus.DELIVERED: (OrderStatus.RETURNED,),
-    OrderStatus.CANCELLED: (),
-    OrderStatus.RETURNED: (),
-}
 
 
 @transaction.atomic
