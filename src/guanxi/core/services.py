@@ -28,4 +28,3 @@ def event_record(
         data=data or {},
         ip_address=ip_address,
     )
-
