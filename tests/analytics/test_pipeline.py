@@ -252,3 +252,24 @@ def test_the_package_exports_the_entry_points_lazily():
     assert analytics.TransactionsError is TransactionsError
     with pytest.raises(AttributeError):
         analytics.no_such_name  # noqa: B018
+
+
+def test_a_fit_that_does_not_converge_is_retried_with_the_fallback_penalizer(
+    calibration, monkeypatch
+):
+    plain_fit = BetaGeo.fit
+
+    def fails_unpenalised(self, *args, **kwargs):
+        if self.penalizer == 0:
+            raise ModelFitError("The BG/NBD fit did not converge (simulated)")
+        return plain_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(BetaGeo, "fit", fails_unpenalised)
+    result = score(calibration, CDNOW_AS_OF, WEEKS)
+    bgnbd = result.metadata["models"]["bgnbd"]
+    assert bgnbd["fallback_penalizer_used"] and bgnbd["penalizer"] == 0.001
+    assert not result.metadata["models"]["gamma_gamma"]["fallback_penalizer_used"]
+
+    no_retry = ScoringConfig.from_dict(WEEKS.to_dict() | {"fallback_penalizer": 0.0})
+    with pytest.raises(ModelFitError, match="simulated"):
+        score(calibration, CDNOW_AS_OF, no_retry)

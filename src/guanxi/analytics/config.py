@@ -11,7 +11,7 @@ import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 TimeUnit = Literal["day", "week"]
 
@@ -22,8 +22,59 @@ class ConfigError(ValueError):
     """A scoring configuration is invalid; the message names the offending field."""
 
 
+class JsonConfig:
+    """Shared by the frozen config dataclasses: JSON round trip and field type checks.
+
+    Field annotations must be ``int``, ``float`` or a string type (``str`` or a ``Literal``).
+    """
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Rebuild a config from ``to_dict()`` output; missing keys take their defaults.
+
+        Unknown keys are an error, so a typo in a stored config does not silently fall back to a
+        default.
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"a config must be a JSON object, not {type(data).__name__}")
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        unknown = sorted(set(data) - {f.name for f in fields})
+        if unknown:
+            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for f in fields:
+            if f.name in data:
+                value = data[f.name]
+                # JSON has one number type: accept 4 for 4.0, never 4.5 for an int.
+                if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                values[f.name] = value
+        return cls(**values)
+
+    def _check_types(self) -> None:
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if f.type == "int":
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif f.type == "float":
+                ok = (
+                    isinstance(value, int | float)
+                    and not isinstance(value, bool)
+                    and math.isfinite(value)
+                )
+            else:
+                ok = isinstance(value, str)
+            if not ok:
+                expected = {"int": "an integer", "float": "a finite number"}.get(f.type, "a string")
+                raise ConfigError(f"{f.name} must be {expected}, not {value!r}")
+
+
 @dataclass(frozen=True, kw_only=True)
-class ScoringConfig:
+class ScoringConfig(JsonConfig):
     """Parameters of one scoring run.
 
     Time unit and CLV
@@ -39,6 +90,10 @@ class ScoringConfig:
     Spend trend
         The recent window is the last ``spend_trend_window_days`` days up to ``as_of``; the
         previous window is the same length just before it.
+    Model fits
+        Both models are fitted with ``penalizer`` (0: plain maximum likelihood); a fit that does
+        not converge is retried once with ``fallback_penalizer`` (0 disables the retry), and the
+        run's metadata records which was used.
     Lifecycle
         The ``churn_*``, ``decline_*`` and ``stability_*`` thresholds of the ordered rules in
         ``lifecycle.py``; ``docs/analytics.md`` lists each rule with its knob.
@@ -60,9 +115,11 @@ class ScoringConfig:
     decline_p_alive: float = 0.50
     stability_min_orders: int = 4
     stability_max_interval_cv: float = 1.0
+    penalizer: float = 0.0
+    fallback_penalizer: float = 0.001
 
     def __post_init__(self) -> None:
-        _check_types(self)
+        self._check_types()
         if self.time_unit not in _UNIT_DAYS:
             raise ConfigError(f"time_unit must be 'day' or 'week', not {self.time_unit!r}")
         _require(self.clv_horizon_periods >= 1, "clv_horizon_periods must be at least 1")
@@ -89,6 +146,8 @@ class ScoringConfig:
         _require(-1 <= self.decline_spend_trend <= 1, "decline_spend_trend must be in [-1, 1]")
         _require(self.stability_min_orders >= 2, "stability_min_orders must be at least 2")
         _require(self.stability_max_interval_cv >= 0, "stability_max_interval_cv must be >= 0")
+        _require(self.penalizer >= 0, "penalizer must not be negative")
+        _require(self.fallback_penalizer >= 0, "fallback_penalizer must not be negative")
 
     @property
     def unit_days(self) -> int:
@@ -104,55 +163,6 @@ class ScoringConfig:
     def horizon(self) -> float:
         """The CLV horizon in ``time_unit``s (the t of expected purchases)."""
         return self.clv_horizon_periods * self.clv_period_length
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return {f.name: getattr(self, f.name) for f in _public_fields()}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ScoringConfig:
-        """Rebuild a config from ``to_dict()`` output; missing keys take their defaults.
-
-        Unknown keys are an error, so a typo in a stored config does not silently fall back to a
-        default.
-        """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"a config must be a JSON object, not {type(data).__name__}")
-        known = {f.name for f in _public_fields()}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
-        values: dict[str, Any] = {}
-        for f in _public_fields():
-            if f.name in data:
-                value = data[f.name]
-                # JSON has one number type: accept 4 for 4.0, never 4.5 for an int.
-                if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                values[f.name] = value
-        return cls(**values)
-
-
-def _public_fields() -> list[dataclasses.Field[Any]]:
-    return list(dataclasses.fields(ScoringConfig))
-
-
-def _check_types(config: ScoringConfig) -> None:
-    for f in _public_fields():
-        value = getattr(config, f.name)
-        if f.type == "int":
-            ok = isinstance(value, int) and not isinstance(value, bool)
-        elif f.type == "float":
-            ok = (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-            )
-        else:
-            ok = isinstance(value, str)
-        if not ok:
-            expected = {"int": "an integer", "float": "a finite number"}.get(f.type, "a string")
-            raise ConfigError(f"{f.name} must be {expected}, not {value!r}")
 
 
 def _require(condition: bool, message: str) -> None:

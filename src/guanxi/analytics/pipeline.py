@@ -244,7 +244,7 @@ def _relational_steps(
         _require_repeat_buyers(model_inputs)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="guanxi-fit") as pool:
-            fitting = pool.submit(_fit, model_inputs)
+            fitting = pool.submit(_fit, model_inputs, config)
             with steps.step("segments"):
                 # No ORDER BY: sorting a million wide rows costs a third of a second and nothing
                 # downstream needs an order (the Django side stores rows, tests sort).
@@ -315,21 +315,37 @@ def _require_repeat_buyers(inputs: pa.Table) -> None:
         )
 
 
-def _fit(inputs: pa.Table) -> _Fitted:
+def _fit(inputs: pa.Table, config: ScoringConfig) -> _Fitted:
     """BG/NBD on (x, t_x, T) of every buyer; Gamma-Gamma on the repeat buyers' mean repeat spend
-    in currency units (cents / 100). Runs in a worker thread: it reports no progress."""
+    in currency units (cents / 100). Runs in a worker thread: it reports no progress.
+
+    Each model is fitted with ``config.penalizer``; if that fit does not converge (typically a
+    maximum on the boundary: with no heterogeneity in dropout, BG/NBD's a and b run off to infinity
+    together), it is refitted once with ``config.fallback_penalizer`` and the metadata says so.
+    """
     x = _floats(inputs, "x")
     repeat = x > 0
     started = time.perf_counter()
-    bg = BetaGeo().fit(x, _floats(inputs, "t_x"), _floats(inputs, "T"))
+    bg = _fit_with_fallback(BetaGeo, config, x, _floats(inputs, "t_x"), _floats(inputs, "T"))
     fitted_bg = time.perf_counter()
     spend = _floats(inputs, "mean_repeat_spend_cents")[repeat] / 100.0
-    gg = GammaGamma().fit(x[repeat], spend)
+    gg = _fit_with_fallback(GammaGamma, config, x[repeat], spend)
     timings = {
         "fit_bgnbd": round(fitted_bg - started, 6),
         "fit_gamma_gamma": round(time.perf_counter() - fitted_bg, 6),
     }
     return _Fitted(bg=bg, gg=gg, n_repeat=int(np.count_nonzero(repeat)), timings=timings)
+
+
+def _fit_with_fallback(model: type, config: ScoringConfig, *data: NDArray[np.float64]) -> Any:
+    try:
+        return model(penalizer=config.penalizer).fit(*data)
+    except ModelFitError:
+        if config.fallback_penalizer <= config.penalizer:
+            raise
+        fitted = model(penalizer=config.fallback_penalizer).fit(*data)
+        fitted.fallback_used_ = True
+        return fitted
 
 
 def _predict(
@@ -381,6 +397,8 @@ def _model_metadata(model: Any, *, n_customers: int) -> dict[str, Any]:
         "stderr": {k: float(v) for k, v in model.stderr_.items()},
         "n_iter": int(model.n_iter_),
         "converged": bool(model.converged_),
+        "penalizer": float(model.penalizer),
+        "fallback_penalizer_used": bool(getattr(model, "fallback_used_", False)),
         "n_customers": n_customers,
     }
 
