@@ -13,6 +13,7 @@ from guanxi.core.services import event_record
 from guanxi.engagement.choices import CASE_TRANSITIONS, CaseStatus, Severity
 from guanxi.engagement.models import Case, Interaction, SurveyResponse
 from guanxi.parties.models import Customer
+from guanxi.playbooks.services import tasks_complete_from_interactions
 
 # How long a case may take to resolve by default, by severity.
 DEFAULT_RESOLUTION_TIME = {
@@ -55,6 +56,7 @@ def interaction_log(
         subject=interaction,
         data={"channel": channel, "direction": direction, "purpose": purpose},
     )
+    tasks_complete_from_interactions([interaction], actor=actor)  # open tasks it carries out
     return interaction
 
 

@@ -32,6 +32,7 @@ from guanxi.imports.rows import STAGING_META, RowError, RowParser, staged_column
 from guanxi.imports.schemas import EntitySchema, HeaderMap, header_resolve, schema_get
 from guanxi.imports.selectors import export_queryset, export_rows
 from guanxi.imports.staging import Staging
+from guanxi.playbooks.services import tasks_complete_since
 
 BATCH_SIZE = 5000
 MAX_ERRORS = 1000
@@ -209,7 +210,11 @@ class _ImportRun:
 
     def write(self, actor: Any) -> None:
         result = self.result
-        self.merge.write(timezone.now())
+        started = timezone.now()
+        self.merge.write(started)
+        if self.schema.name == "interactions":
+            # Logged contacts carry out open tasks (a follow-up call, a joint review).
+            tasks_complete_since(started, actor=actor)
         event_record(
             kind="import.completed",
             actor=actor,
