@@ -5,7 +5,9 @@ so ``guanxi migrate && guanxi runserver`` works on a fresh checkout. ``GUANXI_MO
 turns on the production checks and refuses to start with the development secret key.
 """
 
+import datetime as dt
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -69,7 +71,11 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.engagement",
     "guanxi.imports",
+    "guanxi.hierarchy",
+    "guanxi.assessments",
+    "guanxi.playbooks",
     "guanxi.scoring",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +145,30 @@ USE_TZ = True
 CURRENCY = os.environ.get("GUANXI_CURRENCY", "CNY").upper()
 if len(CURRENCY) != 3 or not CURRENCY.isalpha():
     raise ImproperlyConfigured(f"GUANXI_CURRENCY={CURRENCY!r} is not an ISO 4217 code like CNY.")
+
+# Background work: Django's Tasks framework with the database-backed worker of django-tasks-db
+# (`guanxi db_worker`, docs/operations.md). Scoring runs have their own queue, so a worker can be
+# dedicated to them and two runs never compete for one worker's memory.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "scoring"],
+    }
+}
+
+
+def _env_time_of_day(name: str, default: str) -> dt.time:
+    value = os.environ.get(name) or default
+    match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value.strip())
+    if match:
+        return dt.time(int(match[1]), int(match[2]))
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a time of day; use HH:MM on a 24-hour clock, e.g. 02:00."
+    )
+
+
+# When the nightly scoring run starts, local time in TIME_ZONE (guanxi.scoring.tasks).
+NIGHTLY_AT = _env_time_of_day("GUANXI_NIGHTLY_AT", "02:00")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

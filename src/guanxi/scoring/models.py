@@ -10,7 +10,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.scoring.choices import LifecycleStage, RunStatus, ValueClass
+from guanxi.hierarchy.choices import (
+    FoundationHealth,
+    LevelGap,
+    MarginBand,
+    PartnershipStage,
+    RelationshipLevel,
+    SegmentSize,
+)
+from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
 
 
 class ScoringRun(models.Model):
@@ -21,6 +29,11 @@ class ScoringRun(models.Model):
         _("status"), max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING
     )
     config = models.JSONField(_("configuration"), default=dict)
+    policy = models.JSONField(
+        _("hierarchy policy"),
+        default=dict,
+        help_text=_("The level, segment and foundation thresholds this run used."),
+    )
     metadata = models.JSONField(
         _("model parameters and diagnostics"),
         default=dict,
@@ -65,14 +78,21 @@ class ScoringRun(models.Model):
 class CustomerScore(models.Model):
     """One customer's measures in one scoring run (客户评分快照)."""
 
+    # No single-column indexes: (run, customer) is unique and (customer, run) is indexed, and every
+    # index costs time when a million scores are written per run.
     run = models.ForeignKey(
-        ScoringRun, on_delete=models.CASCADE, related_name="scores", verbose_name=_("scoring run")
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        verbose_name=_("scoring run"),
+        db_index=False,
     )
     customer = models.ForeignKey(
         "parties.Customer",
         on_delete=models.CASCADE,
         related_name="scores",
         verbose_name=_("customer"),
+        db_index=False,
     )
     first_purchase = models.DateField(_("first purchase"), null=True)
     last_purchase = models.DateField(_("last purchase"), null=True)
@@ -104,6 +124,49 @@ class CustomerScore(models.Model):
         _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices
     )
     lifecycle_reason = models.CharField(_("lifecycle reason"), max_length=64)
+    # The relationship hierarchy (guanxi.analytics.relationship; docs/hierarchy.md).
+    actual_level = models.CharField(
+        _("actual level"), max_length=16, choices=RelationshipLevel.choices
+    )
+    level_reason = models.CharField(_("level reason"), max_length=64)
+    level_inbound = models.IntegerField(_("customer-initiated contacts"))
+    level_purchases_judged = models.IntegerField(_("purchases judged for follow-up"))
+    level_purchases_followed = models.IntegerField(_("purchases followed up"))
+    level_proactive_periods = models.IntegerField(_("periods with advice or offers"))
+    level_joint_work = models.IntegerField(_("joint-work interactions"))
+    segment = models.CharField(_("segment"), max_length=100)
+    segment_size = models.CharField(_("segment size"), max_length=8, choices=SegmentSize.choices)
+    segment_margin = models.CharField(_("segment margin"), max_length=8, choices=MarginBand.choices)
+    recommended_level = models.CharField(
+        _("recommended level"), max_length=16, choices=RelationshipLevel.choices
+    )
+    level_gap = models.CharField(_("level gap"), max_length=16, choices=LevelGap.choices)
+    partnership_stage = models.CharField(
+        _("partnership stage"), max_length=16, choices=PartnershipStage.choices, blank=True
+    )
+    partnership_stage_customer = models.CharField(
+        _("partnership stage (customer's view)"),
+        max_length=16,
+        choices=PartnershipStage.choices,
+        blank=True,
+    )
+    perception_gap = models.BooleanField(_("perception gap"), default=False)
+    foundation_health = models.CharField(
+        _("foundation health"), max_length=8, choices=FoundationHealth.choices
+    )
+    health_reasons = models.CharField(_("foundation reasons"), max_length=64, blank=True)
+    deliveries = models.IntegerField(_("deliveries judged"))
+    on_time_share = models.FloatField(_("on-time share"), null=True)
+    return_share = models.FloatField(_("return share"), null=True)
+    complaints_late = models.IntegerField(_("complaints resolved late"))
+    health_alert = models.BooleanField(
+        _("foundation alert"),
+        default=False,
+        help_text=_("At risk while at a proactive or partnership level or a high B2B stage."),
+    )
+    bonds_financial = models.IntegerField(_("financial bonds"))
+    bonds_social = models.IntegerField(_("social bonds"))
+    bonds_structural = models.IntegerField(_("structural bonds"))
 
     class Meta:
         verbose_name = _("score snapshot")
@@ -127,3 +190,43 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}@{self.run_id}"
+
+
+class ScoreChange(models.Model):
+    """A measure of one customer that changed from the previous successful run to this one."""
+
+    run = models.ForeignKey(
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="changes",
+        verbose_name=_("scoring run"),
+        db_index=False,
+    )
+    previous_run = models.ForeignKey(
+        ScoringRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("previous run"),
+    )
+    customer = models.ForeignKey(
+        "parties.Customer",
+        on_delete=models.CASCADE,
+        related_name="score_changes",
+        verbose_name=_("customer"),
+        db_index=False,
+    )
+    measure = models.CharField(_("measure"), max_length=24, choices=Measure.choices)
+    from_value = models.CharField(_("from"), max_length=24, blank=True)
+    to_value = models.CharField(_("to"), max_length=24, blank=True)
+
+    class Meta:
+        verbose_name = _("score change")
+        verbose_name_plural = _("score changes")
+        ordering = ["run_id", "customer_id", "measure"]
+        indexes = [
+            models.Index(fields=["run", "measure"], name="score_change_run_measure"),
+            models.Index(fields=["customer", "run"], name="score_change_customer_run"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.measure}: {self.from_value} → {self.to_value}"

@@ -1,4 +1,5 @@
-"""Write a run's score table into ``CustomerScore`` in bulk (``COPY`` on PostgreSQL)."""
+"""Write a run's score table into ``CustomerScore`` in bulk (``COPY`` on PostgreSQL), and record
+what changed since the previous run in ``ScoreChange`` with one set-based statement."""
 
 import io
 
@@ -6,15 +7,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from django.db import connection
+from django.db import connection, models
 
 from guanxi.analytics.pipeline import SCORE_COLUMNS
-from guanxi.scoring.models import CustomerScore
+from guanxi.scoring.choices import Measure, RunStatus
+from guanxi.scoring.models import CustomerScore, ScoreChange, ScoringRun
+from guanxi.scoring.standing import HIERARCHY_COLUMNS
 
 _TABLE = CustomerScore._meta.db_table
 # The engine's customer_id is the store's Customer primary key.
-_COLUMNS = ("run_id", "customer_id", *(c for c in SCORE_COLUMNS if c != "customer_id"))
-_TEXT = ("rfm_segment", "abc_class", "lifecycle_stage", "lifecycle_reason")
+_COLUMNS = (
+    "run_id",
+    "customer_id",
+    *(c for c in SCORE_COLUMNS if c != "customer_id"),
+    *HIERARCHY_COLUMNS,
+)
+_TEXT = tuple(
+    f.column
+    for f in CustomerScore._meta.fields
+    if f.get_internal_type() == "CharField" and f.column in _COLUMNS
+)
 _BATCH = 5_000
 
 
@@ -67,3 +79,48 @@ def _executemany(table: pa.Table) -> None:
                 *(batch.column(i).to_pylist() for i in range(batch.num_columns)), strict=True
             )
             cursor.executemany(statement, list(rows))
+
+
+def previous_run(run: ScoringRun) -> ScoringRun | None:
+    """The successful run this one is compared with: the latest as of no later than it."""
+    return (
+        ScoringRun.objects.filter(status=RunStatus.SUCCEEDED, as_of__lte=run.as_of)
+        .exclude(pk=run.pk)
+        .order_by("-as_of", "-id")
+        .first()
+    )
+
+
+def score_changes_record(run: ScoringRun) -> dict[str, int]:
+    """Insert one ``ScoreChange`` per customer and measure that differs from the previous run.
+
+    A customer new since that run is recorded with an empty ``from_value``. Returns the number
+    of changes per measure (empty when there is no previous run).
+    """
+    previous = previous_run(run)
+    if previous is None:
+        return {}
+    q = connection.ops.quote_name
+    selects = [
+        f"SELECT %s, %s, c.customer_id, '{measure}', COALESCE(p.{q(measure)}, ''), "
+        f"c.{q(measure)} FROM {q(_TABLE)} c LEFT JOIN {q(_TABLE)} p "
+        f"ON p.customer_id = c.customer_id AND p.run_id = %s "
+        f"WHERE c.run_id = %s AND (p.id IS NULL OR p.{q(measure)} <> c.{q(measure)})"
+        for measure in Measure.values  # fixed column names, not input
+    ]
+    columns = "run_id, previous_run_id, customer_id, measure, from_value, to_value"
+    statement = f"INSERT INTO {q(ScoreChange._meta.db_table)} ({columns}) " + " UNION ALL ".join(
+        selects
+    )
+    params = [run.pk, previous.pk, previous.pk, run.pk] * len(Measure.values)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+    counts = dict.fromkeys(Measure.values, 0)
+    rows = (
+        ScoreChange.objects.filter(run=run)
+        .values_list("measure")
+        .annotate(n=models.Count("id"))
+        .order_by()
+    )
+    counts.update(dict(rows))
+    return {"previous_run": previous.pk, **counts}
