@@ -12,11 +12,13 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
 
+from guanxi.assessments.models import Assessment, AssessmentAnswer
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.models import Team
 from guanxi.demo import vocab
 from guanxi.demo.params import DEMO_PREFIX
 from guanxi.engagement.models import Case, Interaction, SurveyResponse
+from guanxi.hierarchy.models import Bond
 from guanxi.parties.models import Contact, Customer, Tag
 from guanxi.sales.models import Order, OrderLine, Product
 
@@ -45,6 +47,10 @@ def demo_flush(*, using: str = "default") -> dict[str, int]:
     orders = Order.objects.using(using).filter(customer__in=customers)
     # Children first, so the big tables go in one statement each instead of row by row SET NULL.
     for queryset in (
+        # The answers, then the assessments; the questionnaire they answered stays.
+        AssessmentAnswer.objects.using(using).filter(assessment__customer__in=customers),
+        Assessment.objects.using(using).filter(customer__in=customers),
+        Bond.objects.using(using).filter(customer__in=customers),
         SurveyResponse.objects.using(using).filter(customer__in=customers),
         Case.objects.using(using).filter(customer__in=customers),
         Interaction.objects.using(using).filter(customer__in=customers),

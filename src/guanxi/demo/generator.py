@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from guanxi.demo.assessments import DemoQuestionnaire, assessments_draw
+from guanxi.demo.bonds import bonds_draw
 from guanxi.demo.cases import cases_draw
 from guanxi.demo.catalogue import Catalogue, catalogue_build
 from guanxi.demo.customers import customer_tables, population_draw
@@ -37,6 +39,9 @@ CHUNK_TABLES: tuple[str, ...] = (
     "interaction",
     "case",
     "survey",
+    "bond",
+    "assessment",
+    "assessment_answer",
 )
 TABLES: tuple[str, ...] = CATALOGUE_TABLES + CHUNK_TABLES
 
@@ -56,7 +61,9 @@ class DemoGenerator:
     """Generates the demo company for ``customers`` customers with ``seed``, history to ``as_of``.
 
     ``first_ids`` holds the first free id of every table in ``TABLES``; ``group_ids`` the ids of
-    the five role groups; ``deadlines`` the seconds a case may take, by severity.
+    the five role groups; ``deadlines`` the seconds a case may take, by severity;
+    ``questionnaire`` the active partnership questionnaire the assessments answer (without one,
+    no assessments are generated).
     """
 
     def __init__(
@@ -69,12 +76,14 @@ class DemoGenerator:
         group_ids: dict[str, int],
         password_hash: str,
         deadlines: dict[str, int],
+        questionnaire: DemoQuestionnaire | None = None,
     ) -> None:
         self.customers = customers
         self.seed = seed
         self.window = Window(as_of)
         self.first_ids = dict(first_ids)
         self.deadlines = deadlines
+        self.questionnaire = questionnaire
         self.catalogue: Catalogue = catalogue_build(
             rng=np.random.default_rng([seed, 0]),
             window=self.window,
@@ -90,6 +99,10 @@ class DemoGenerator:
             size = min(CHUNK_SIZE, self.customers - start)
             streams = np.random.SeedSequence([self.seed, 1, index]).spawn(4)
             people, buying, naming, contact = (np.random.default_rng(s) for s in streams)
+            # Bonds came later: their stream is derived apart, so the other stages draw as before.
+            tying = np.random.default_rng(np.random.SeedSequence([self.seed, 2, index]))
+            # So did the assessments, with a stream of their own again.
+            rating = np.random.default_rng(np.random.SeedSequence([self.seed, 3, index]))
             population = population_draw(
                 people,
                 n=size,
@@ -134,6 +147,22 @@ class DemoGenerator:
                     deadlines=self.deadlines,
                     first_case_id=next_ids["case"],
                     first_survey_id=next_ids["survey"],
+                )
+            )
+            tables["bond"] = bonds_draw(
+                tying, population, purchases, window=self.window, first_id=next_ids["bond"]
+            )
+            tables.update(
+                assessments_draw(
+                    rating,
+                    population,
+                    purchases,
+                    tables["contact"],
+                    window=self.window,
+                    catalogue=self.catalogue,
+                    questionnaire=self.questionnaire,
+                    first_assessment_id=next_ids["assessment"],
+                    first_answer_id=next_ids["assessment_answer"],
                 )
             )
             for name in CHUNK_TABLES:

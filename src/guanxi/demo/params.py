@@ -172,6 +172,137 @@ RESOLUTION_SHARE_OF_DEADLINE = 0.45  # typical time to resolve, as a share of th
 CASE_SURVEY_SHARE = 0.45
 PURCHASE_SURVEY_SHARE = 0.03
 
+# Bonds (financial, social, structural ties; ``guanxi.hierarchy.choices.BondInstrument``): for
+# each customer type and instrument, the share of buyers at each hidden relationship level
+# (basic … partnership) who hold it. Instruments are drawn independently, so a customer may hold
+# several. Consumers are tied by money (memberships, points) and, higher up, by clubs; businesses
+# and distributors from the accountable level up by people (a named contact, the community) and,
+# at proactive and partnership level, by structure (support contracts, shared systems, custom
+# solutions); internal units rarely need a tie. Prospects hold none. About 2 % of basic customers
+# and 90 % of partners hold at least one.
+BOND_SHARES: dict[str, dict[str, tuple[float, float, float, float, float]]] = {
+    "consumer": {
+        "loyalty_membership": (0.015, 0.10, 0.30, 0.50, 0.0),
+        "points": (0.006, 0.06, 0.20, 0.35, 0.0),
+        "club": (0.0, 0.01, 0.05, 0.15, 0.0),
+        "community": (0.0, 0.02, 0.05, 0.10, 0.0),
+    },
+    "business": {
+        "volume_discount": (0.01, 0.05, 0.12, 0.20, 0.30),
+        "points": (0.005, 0.02, 0.04, 0.05, 0.05),
+        "personal_contact": (0.0, 0.03, 0.35, 0.55, 0.70),
+        "club": (0.0, 0.0, 0.05, 0.10, 0.15),
+        "community": (0.0, 0.02, 0.08, 0.15, 0.20),
+        "support_contract": (0.0, 0.01, 0.08, 0.30, 0.45),
+        "shared_system": (0.0, 0.0, 0.02, 0.10, 0.30),
+        "custom_solution": (0.0, 0.0, 0.01, 0.05, 0.20),
+    },
+    "channel": {
+        "volume_discount": (0.02, 0.10, 0.25, 0.40, 0.50),  # rebate agreements
+        "personal_contact": (0.0, 0.03, 0.35, 0.55, 0.70),
+        "club": (0.0, 0.0, 0.03, 0.06, 0.10),
+        "community": (0.0, 0.02, 0.10, 0.20, 0.30),  # the dealers' network
+        "support_contract": (0.0, 0.01, 0.05, 0.15, 0.25),
+        "shared_system": (0.0, 0.0, 0.03, 0.15, 0.40),  # ordering portal, shared stock data
+        "custom_solution": (0.0, 0.0, 0.0, 0.03, 0.10),
+    },
+    "internal": {
+        "personal_contact": (0.0, 0.02, 0.08, 0.0, 0.0),
+        "shared_system": (0.01, 0.03, 0.06, 0.0, 0.0),
+    },
+}
+
+
+@dataclass(frozen=True)
+class BondTerms:
+    """When a bond of one instrument starts and how it ends.
+
+    A bond starts after the customer's first purchase, at most ``BOND_START_GRACE_DAYS`` after
+    their last one. Bonds with a term run term by term: a term is renewed with probability
+    ``renewal``, and never after a term in which the customer bought nothing (lapsed memberships,
+    expired contracts). Open-ended bonds fade ``lapse_days`` after the customer's last purchase.
+    An end later than the reference date leaves the bond in force (``ended_on`` empty).
+    """
+
+    start_days: float  # mean days from the first purchase to the start (exponential)
+    at_first_purchase: float  # share that start on the day of the first purchase
+    term_days: int = 0  # 0: open-ended
+    renewal: float = 0.0  # chance a term is renewed while the customer still buys
+    lapse_days: tuple[int, int] = (0, 0)  # open-ended: ends this long after the last purchase
+
+
+BOND_START_GRACE_DAYS = 30
+BOND_TERMS: dict[str, BondTerms] = {
+    "loyalty_membership": BondTerms(60, 0.5, term_days=365, renewal=0.85),
+    "points": BondTerms(30, 0.6, lapse_days=(365, 365)),  # points expire a year after the last buy
+    "volume_discount": BondTerms(90, 0.2, term_days=365, renewal=0.9),
+    "club": BondTerms(120, 0.0, lapse_days=(120, 360)),
+    "community": BondTerms(90, 0.0, lapse_days=(90, 300)),
+    "personal_contact": BondTerms(60, 0.1, lapse_days=(120, 360)),
+    "support_contract": BondTerms(150, 0.2, term_days=365, renewal=0.8),
+    "shared_system": BondTerms(240, 0.0, lapse_days=(180, 540)),
+    "custom_solution": BondTerms(300, 0.0, term_days=730, renewal=0.75),
+}
+
+
+# Partnership stage assessments (``guanxi.assessments``, docs/assessments.md): company raters and
+# sometimes the customer answer the active ``partnership`` questionnaire about a business or
+# channel customer. Only organisations that bought are assessed, and only while the relationship
+# is alive: a first purchase at least ``ASSESSMENT_MIN_DAYS`` before the reference date and a
+# purchase in the last ``ASSESSMENT_ACTIVE_DAYS``. Of those, the share assessed at each hidden
+# relationship level (basic … partnership): nobody takes stock of a relationship nobody tends.
+ASSESSED_SHARE: tuple[float, ...] = (0.0, 0.10, 0.35, 0.60, 0.90)
+ASSESSMENT_MIN_DAYS = 30
+ASSESSMENT_ACTIVE_DAYS = 365
+# The relationship's true stage on the B2B pyramid (basic, cooperative, interdependent,
+# integrated) for each hidden level: it follows the level, with noise. Reactive relationships are
+# basic, accountable ones basic or cooperative, proactive ones cooperative or interdependent,
+# partnerships interdependent or integrated.
+LATENT_STAGE_SHARES: tuple[tuple[float, float, float, float], ...] = (
+    (1.0, 0.0, 0.0, 0.0),  # basic (never assessed)
+    (0.75, 0.25, 0.0, 0.0),  # reactive
+    (0.45, 0.45, 0.10, 0.0),  # accountable
+    (0.10, 0.45, 0.40, 0.05),  # proactive
+    (0.0, 0.10, 0.50, 0.40),  # partnership
+)
+# Where in its stage's score band the true mean score lies (a share of the band's width): away from
+# the edges, so the raters' noise seldom carries a relationship into the next band.
+STAGE_BAND_POSITION = (0.35, 0.65)
+# The current round is answered in the last ``ASSESSMENT_RECENT_DAYS`` days (inside the 365-day
+# validity window), each rater within ``ASSESSMENT_ROUND_DAYS`` of the round's first day.
+ASSESSMENT_RECENT_DAYS = 300
+ASSESSMENT_ROUND_DAYS = 21
+# 1, 2 or 3 company raters per round; their roles are drawn without repetition with these weights
+# (the account's sales manager most often). The sales manager is the account owner when there is
+# one, marketing staff another rep of the team that covers the region, the senior manager that
+# team's manager.
+RATER_COUNT_SHARES = (0.40, 0.35, 0.25)
+RATER_ROLE_WEIGHTS: dict[str, float] = {
+    "marketing_staff": 0.3,
+    "sales_manager": 0.5,
+    "senior_manager": 0.2,
+}
+# Each answer is the true score plus the rater's bias (per assessment), the item's lead or lag for
+# this relationship (shared by all its raters: some dimensions run ahead) and the rater's noise on
+# the item, rounded and clipped to 1–5.
+RATER_BIAS_SD = 0.1
+ITEM_EFFECT_SD = 0.3
+ANSWER_NOISE_SD = 0.5
+# The customer answers too in this share of the assessed relationships; a fifth of them see it one
+# stage apart from the company (more often lower: the company overrates), which the product shows
+# as a perception gap.
+CUSTOMER_ANSWER_SHARE = 0.40
+PERCEPTION_SHIFT_SHARE = 0.20
+PERCEPTION_LOWER_SHARE = 0.60
+# History: this share of assessed relationships (those old enough) were also assessed more than a
+# year before the reference date, outside the validity window, by 1 or 2 company raters; back then
+# the relationship was often one stage lower.
+OLDER_ASSESSMENT_SHARE = 0.5
+OLDER_RATER_COUNT_SHARES = (0.6, 0.4)
+OLDER_STAGE_LOWER_SHARE = 0.4
+# Share of assessments with a note from the rater.
+ASSESSMENT_NOTE_SHARE = 0.3
+
 
 @dataclass(frozen=True)
 class Window:

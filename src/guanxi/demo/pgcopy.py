@@ -8,6 +8,7 @@ field, a 32-bit length (-1 for NULL) and the value in network byte order:
 type       value
 ========== ===================================================
 int2/4/8   big-endian integer
+float8     big-endian IEEE 754 double
 bool       one byte, 0 or 1
 timestamptz int64 microseconds since 2000-01-01 00:00 UTC
 date       int32 days since 2000-01-01
@@ -32,6 +33,7 @@ FIXED_TYPES: dict[str, str] = {
     "int2": ">i2",
     "int4": ">i4",
     "int8": ">i8",
+    "float8": ">f8",
     "bool": "u1",
     "timestamptz": ">i8",
     "date": ">i4",

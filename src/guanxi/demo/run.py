@@ -16,17 +16,21 @@ from django.db import connections, models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from guanxi.assessments.choices import DEFAULT_QUESTIONNAIRE_CODE
+from guanxi.assessments.models import Assessment, AssessmentAnswer, Questionnaire, ScoreBand
 from guanxi.core.choices import Role
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.models import StaffProfile, Team
 from guanxi.core.services import event_record
 from guanxi.demo import vocab
+from guanxi.demo.assessments import DemoQuestionnaire
 from guanxi.demo.flush import demo_customers, demo_flush, demo_users
 from guanxi.demo.generator import CATALOGUE_TABLES, CHUNK_TABLES, TABLES, DemoGenerator
 from guanxi.demo.params import DEMO_PREFIX
 from guanxi.demo.writer import writer_for
 from guanxi.engagement.models import Case, Interaction, SurveyResponse
 from guanxi.engagement.services import DEFAULT_RESOLUTION_TIME
+from guanxi.hierarchy.models import Bond
 from guanxi.parties.models import Contact, Customer, Tag
 from guanxi.sales.models import Order, OrderLine, Product
 
@@ -49,6 +53,9 @@ def table_models() -> dict[str, type[models.Model]]:
         "interaction": Interaction,
         "case": Case,
         "survey": SurveyResponse,
+        "bond": Bond,
+        "assessment": Assessment,
+        "assessment_answer": AssessmentAnswer,
     }
 
 
@@ -135,6 +142,7 @@ def demo_generate(
             group_ids=_group_ids(using),
             password_hash=make_password(vocab.DEMO_PASSWORD),
             deadlines={str(s): int(d.total_seconds()) for s, d in DEFAULT_RESOLUTION_TIME.items()},
+            questionnaire=_questionnaire(using),
         )
         counts = dict.fromkeys(TABLES, 0)
         for name in CATALOGUE_TABLES:
@@ -235,6 +243,29 @@ def _group_ids(using: str) -> dict[str, int]:
             code=ErrorCode.NOT_FOUND,
         )
     return groups
+
+
+def _questionnaire(using: str) -> DemoQuestionnaire | None:
+    """The active partnership questionnaire (items by position, bands), as the demo answers it.
+
+    ``None`` when no version is active: then the demo records no assessments.
+    """
+    questionnaire = (
+        Questionnaire.objects.using(using)
+        .filter(code=DEFAULT_QUESTIONNAIRE_CODE, is_active=True)
+        .first()
+    )
+    if questionnaire is None:
+        return None
+    items = list(questionnaire.items.using(using).order_by("position").values_list("id", flat=True))
+    bands = list(
+        ScoreBand.objects.using(using)
+        .filter(questionnaire=questionnaire)
+        .values_list("stage", "min_score", "max_score")
+    )
+    if not items or not bands:
+        return None
+    return DemoQuestionnaire.of(questionnaire.pk, items, bands)
 
 
 class Prefetch:

@@ -442,6 +442,33 @@ NOTES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Bond notes, by instrument. An empty string leaves the note blank.
+BOND_NOTES: dict[str, tuple[str, ...]] = {
+    "loyalty_membership": ("银卡会员", "金卡会员", "门店办理会员卡", "Online store member", ""),
+    "points": ("结账时开通积分账户", "积分商城账户", "Points account", ""),
+    "volume_discount": ("年度采购返利协议", "阶梯价格协议", "Annual volume rebate agreement"),
+    "club": ("茶友会会员", "品鉴会常客", "Tea club member"),
+    "community": ("加入客户微信群", "经销商交流群", "User community member", ""),
+    "personal_contact": ("客户经理定期拜访", "与采购负责人建立联系", "Key account contact"),
+    "support_contract": ("设备维保合同", "年度技术支持服务", "Annual maintenance contract"),
+    "shared_system": ("接入订货系统", "库存数据共享", "EDI ordering link"),
+    "custom_solution": ("定制礼品方案", "专属拼配茶", "Custom blend for the customer"),
+}
+
+
+# Notes raters leave on a partnership stage assessment, by the stage their answers came to
+# (basic, cooperative, interdependent, integrated).
+ASSESSMENT_NOTES: tuple[tuple[str, ...], ...] = (
+    ("只谈订单和价格，联系人只有采购", "比价后下单，随时可能换供应商", "Orders and prices only"),
+    (
+        "沟通顺畅，但不愿分享销售数据",
+        "对服务满意，仍在比较其他供应商",
+        "Open, but keeps its options",
+    ),
+    ("已签长期价格协议，双方技术人员直接沟通", "共享库存和销售预测", "Joint planning has started"),
+    ("联合开发新品，共同制定年度计划", "双方组建常设联合团队", "Runs with us as one value chain"),
+)
+
 
 class CaseCategory(NamedTuple):
     kind: str  # guanxi.engagement.choices.CaseKind

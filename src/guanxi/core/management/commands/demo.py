@@ -25,6 +25,10 @@ from rich.table import Table
 from guanxi.core.errors import GuanxiError
 from guanxi.demo.params import DEFAULT_AS_OF, DEFAULT_CUSTOMERS, DEFAULT_SEED
 from guanxi.demo.run import DemoSummary, Progress, demo_generate, table_models
+from guanxi.hierarchy.selectors import distribution, latest_run
+from guanxi.scoring.choices import Measure
+from guanxi.scoring.models import CustomerScore, ScoringRun
+from guanxi.scoring.services import scoring_run_execute
 
 URL = "http://127.0.0.1:8000/"
 
@@ -33,8 +37,8 @@ class Command(BaseCommand):
     help = (
         "Generate a deterministic demo company: staff, products, customers of the four types, "
         "orders from a buy-till-you-die process, interactions that follow each customer's "
-        "relationship level, cases and surveys. The same --seed and --customers always give the "
-        "same data. See docs/demo.md."
+        "relationship level, cases, surveys, bonds and B2B stage assessments; then score it. "
+        "The same --seed and --customers always give the same data. See docs/demo.md."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -54,6 +58,11 @@ class Command(BaseCommand):
             action="store_true",
             help="if the database already has customers, keep them and generate nothing",
         )
+        parser.add_argument(
+            "--no-score",
+            action="store_true",
+            help="do not run a scoring run (and its playbooks) after generating",
+        )
         parser.add_argument("--quiet", action="store_true", help="no progress bar")
         parser.add_argument("--database", default="default")
 
@@ -69,9 +78,15 @@ class Command(BaseCommand):
                     progress=progress,
                     using=options["database"],
                 )
+            run = None
+            if not options["no_score"] and (summary.generated or latest_run() is None):
+                progress.phase(_("Scoring customers"))
+                run = scoring_run_execute(as_of=summary.as_of)
         except GuanxiError as error:
             raise CommandError(error.message) from error
         self.stdout.write(_render(summary))
+        if run is not None:
+            self.stdout.write(_render_run(run))
 
 
 class _RichProgress(Progress):
@@ -150,4 +165,43 @@ def _render(summary: DemoSummary) -> str:
         _("Sign in at %(url)s as %(username)s with the password %(password)s (demo only).")
         % {"url": URL, "username": summary.username, "password": summary.password}
     )
+    return buffer.getvalue()
+
+
+def _render_run(run: ScoringRun) -> str:
+    """The scoring run's pyramid: customers per value of each hierarchy measure."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
+    console.print(
+        _("Scored %(customers)s customers as of %(as_of)s in %(seconds).1f s (scoring run %(id)s).")
+        % {
+            "customers": f"{run.n_customers:,}",
+            "as_of": run.as_of.isoformat(),
+            "seconds": run.duration_s or 0.0,
+            "id": run.pk,
+        }
+    )
+    table = Table()
+    table.add_column(_("measure"))
+    table.add_column(_("customers per value"))
+    for measure in (
+        Measure.LIFECYCLE_STAGE,
+        Measure.ABC_CLASS,
+        Measure.ACTUAL_LEVEL,
+        Measure.RECOMMENDED_LEVEL,
+        Measure.LEVEL_GAP,
+        Measure.PARTNERSHIP_STAGE,
+        Measure.FOUNDATION_HEALTH,
+    ):
+        field = CustomerScore._meta.get_field(measure)
+        labels = dict(field.choices or [])
+        cells = distribution(run, measure)
+        table.add_row(
+            str(Measure(measure).label),
+            ", ".join(
+                f"{labels.get(value, value) if value else _('none')}: {cell.customers:,}"
+                for value, cell in cells.items()
+            ),
+        )
+    console.print(table)
     return buffer.getvalue()
