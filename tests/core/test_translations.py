@@ -50,7 +50,7 @@ def test_every_message_in_the_catalogue_is_translated_and_not_fuzzy(po):
 def test_the_catalogue_covers_every_string_in_the_code(tmp_path):
     """Extract the strings afresh; any msgid missing from the committed catalogue fails."""
     work = tmp_path / "guanxi"
-    shutil.copytree(PACKAGE, work, ignore=shutil.ignore_patterns("__pycache__", "analytics"))
+    shutil.copytree(PACKAGE, work, ignore=shutil.ignore_patterns("__pycache__"))
     # Run makemessages on a copy, imported ahead of the installed package, so the committed
     # catalogue is only read.
     env = {
@@ -60,7 +60,18 @@ def test_the_catalogue_covers_every_string_in_the_code(tmp_path):
         "GUANXI_VAR_DIR": str(tmp_path / "var"),
     }
     subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", "--locale", "zh_Hans", "--no-obsolete"],
+        # The Django-free engine has no user-facing strings (its messages are for analysts).
+        [
+            sys.executable,
+            "-m",
+            "django",
+            "makemessages",
+            "--locale",
+            "zh_Hans",
+            "--no-obsolete",
+            "--ignore",
+            "analytics/*",
+        ],
         cwd=work,
         check=True,
         capture_output=True,
