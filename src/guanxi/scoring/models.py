@@ -78,14 +78,18 @@ class ScoringRun(models.Model):
 class CustomerScore(models.Model):
     """One customer's measures in one scoring run (客户评分快照)."""
 
-    # No single-column indexes: (run, customer) is unique and (customer, run) is indexed, and every
-    # index costs time when a million scores are written per run.
+    # Written a million rows per run, so kept lean (docs/decisions/0001-score-tables.md): no
+    # single-column indexes — (run, customer) is unique and (customer, run) is indexed — and no
+    # database foreign keys: PostgreSQL checks each one per row at commit and locks every
+    # referenced customer row to do it, which took minutes for a million scores. Deleting a
+    # customer or a run through Django still deletes their scores (on_delete is Django's).
     run = models.ForeignKey(
         ScoringRun,
         on_delete=models.CASCADE,
         related_name="scores",
         verbose_name=_("scoring run"),
         db_index=False,
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         "parties.Customer",
@@ -93,6 +97,7 @@ class CustomerScore(models.Model):
         related_name="scores",
         verbose_name=_("customer"),
         db_index=False,
+        db_constraint=False,
     )
     first_purchase = models.DateField(_("first purchase"), null=True)
     last_purchase = models.DateField(_("last purchase"), null=True)
@@ -201,12 +206,14 @@ class ScoreChange(models.Model):
         related_name="changes",
         verbose_name=_("scoring run"),
         db_index=False,
+        db_constraint=False,
     )
     previous_run = models.ForeignKey(
         ScoringRun,
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("previous run"),
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         "parties.Customer",
@@ -214,6 +221,7 @@ class ScoreChange(models.Model):
         related_name="score_changes",
         verbose_name=_("customer"),
         db_index=False,
+        db_constraint=False,
     )
     measure = models.CharField(_("measure"), max_length=24, choices=Measure.choices)
     from_value = models.CharField(_("from"), max_length=24, blank=True)
