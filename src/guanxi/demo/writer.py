@@ -24,7 +24,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
-from guanxi.demo import pgcopy
+from guanxi.core import pgcopy
 
 
 class SchemaMismatch(RuntimeError):

@@ -1,15 +1,13 @@
 """Write a run's score table into ``CustomerScore`` in bulk (``COPY`` on PostgreSQL), and record
 what changed since the previous run in ``ScoreChange`` with one set-based statement."""
 
-import io
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from django.db import connection, models
 
 from guanxi.analytics.pipeline import SCORE_COLUMNS
+from guanxi.core import pgcopy
 from guanxi.scoring.choices import Measure, RunStatus
 from guanxi.scoring.models import CustomerScore, ScoreChange, ScoringRun
 from guanxi.scoring.standing import HIERARCHY_COLUMNS
@@ -54,17 +52,21 @@ def scores_store(*, run_id: int, table: pa.Table) -> int:
 
 
 def _copy(table: pa.Table) -> None:
-    buffer = io.BytesIO()
-    # Quoting every valid value lets COPY tell an empty string ("") from NULL (nothing).
-    pacsv.write_csv(
-        table,
-        buffer,
-        write_options=pacsv.WriteOptions(include_header=False, quoting_style="all_valid"),
-    )
-    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
-    statement = f"COPY {connection.ops.quote_name(_TABLE)} ({columns}) FROM STDIN WITH (FORMAT csv)"
-    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-        copy.write(buffer.getbuffer())
+    """Binary ``COPY``: no text to format here or to parse in the server."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+            "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+            [_TABLE],
+        )
+        types = dict(cursor.fetchall())
+        payload = pgcopy.encode([(types[c], table.column(c)) for c in _COLUMNS])
+        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        statement = (
+            f"COPY {connection.ops.quote_name(_TABLE)} ({columns}) FROM STDIN WITH (FORMAT binary)"
+        )
+        with cursor.cursor.copy(statement) as copy:
+            copy.write(payload)
 
 
 def _executemany(table: pa.Table) -> None:
