@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.models import Event
-from guanxi.playbooks.models import Playbook, PlaybookAction, Task
+from guanxi.playbooks.models import Playbook, PlaybookAction, Task, TaskWording
 from guanxi.playbooks.selectors import scoring_run_latest
 from guanxi.playbooks.services import playbooks_run, task_cancel
 from guanxi.scoring.models import CustomerScore, ScoringRun
@@ -93,7 +93,7 @@ def test_each_standing_default_issues_its_task(run, owner, code, measures, purpo
         owner,
         "open",
     )
-    assert (task.title_en, task.reason_zh) == (action.title_en, action.reason_zh)
+    assert (task.wording.title_en, task.wording.reason_zh) == (action.title_en, action.reason_zh)
     assert summary.by_code()[code].created == 1
     assert summary.created == 1
 
@@ -409,6 +409,7 @@ def test_the_number_of_queries_does_not_grow_with_the_customers(
     owner, django_assert_max_num_queries
 ):
     ContentType.objects.get_for_model(ScoringRun)  # cached from here on, as in a long process
+    playbooks_run(run=run_create(), today=TODAY)  # the actions' wordings exist from here on
     small, created_small = _queries(2, owner)
     Task.objects.all().delete()
     large, created_large = _queries(25, owner)
@@ -432,8 +433,21 @@ def test_task_text_is_shown_in_the_active_language(run):
     with translation.override("en"):
         assert task.title == "Call to find out why purchases are falling"
 
-    # Frozen at creation: rewording the playbook does not rewrite the issued task.
+    # Tasks issued from the same wording share it.
+    again = customer_new()
+    score_create(run, again, lifecycle_stage="decline")
+    playbooks_run(run=run, today=TODAY)
+    assert Task.objects.get(customer=again).wording_id == task.wording_id
+
+    # Frozen at creation: rewording the playbook changes new tasks, not the ones issued.
     PlaybookAction.objects.filter(pk=task.action_id).update(title_en="Something else")
+    later = customer_new()
+    score_create(run, later, lifecycle_stage="decline")
+    playbooks_run(run=run, today=TODAY)
     task.refresh_from_db()
     with translation.override("en"):
         assert task.title == "Call to find out why purchases are falling"
+        assert Task.objects.get(customer=later).title == "Something else"
+    with translation.override("zh-hans"):
+        assert Task.objects.get(customer=later).title == "致电了解购买下降的原因"
+    assert TaskWording.objects.filter(action=task.action).count() == 2

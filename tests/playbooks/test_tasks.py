@@ -219,13 +219,21 @@ def test_tasks_complete_since_works_through_the_load_in_chunks(run):
 
 def test_the_database_refuses_a_second_open_task_for_a_reason(owner):
     c = customer_new()
-    fields = {"customer": c, "reason_key": "x:1", "purpose": "advice", "due_on": TODAY}
+    fields = {
+        "customer": c,
+        "custom_title": "Call",
+        "reason_key": "x:1",
+        "purpose": "advice",
+        "due_on": TODAY,
+    }
     first = Task.objects.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
         Task.objects.create(**fields)
     Task.objects.filter(pk=first.pk).update(status="done", completed_at=timezone.now())
     Task.objects.create(**fields)  # a done task does not block a new open one
     assert Task.objects.filter(reason_key="x:1").count() == 2
+    with pytest.raises(IntegrityError), transaction.atomic():  # a task needs a title
+        Task.objects.create(**{**fields, "custom_title": "", "reason_key": "x:2"})
 
 
 def test_manual_tasks(owner):
@@ -235,9 +243,9 @@ def test_manual_tasks(owner):
             customer=c, title="寄送样品", due_on=TODAY + DAY, purpose="offer", owner=owner
         )
     assert task.reason_key.startswith("manual:") and task.action is None
-    assert (task.title_zh, task.title_en) == ("寄送样品", "")
+    assert (task.custom_title, task.wording) == ("寄送样品", None)
     with translation.override("en"):
-        assert task.title == "寄送样品"  # falls back to the language it was written in
+        assert task.title == "寄送样品"  # as written, in either language
     assert Event.objects.filter(kind="task.created", customer=c).exists()
 
     keyed = task_create(

@@ -6,7 +6,13 @@ from django.utils.translation import ngettext
 from guanxi.core.errors import GuanxiError
 from guanxi.playbooks import services
 from guanxi.playbooks.choices import TaskStatus
-from guanxi.playbooks.models import CONDITION_CHOICES, Playbook, PlaybookAction, Task
+from guanxi.playbooks.models import (
+    CONDITION_CHOICES,
+    Playbook,
+    PlaybookAction,
+    Task,
+    TaskWording,
+)
 
 
 class PlaybookForm(forms.ModelForm):
@@ -93,11 +99,25 @@ class TaskAdmin(admin.ModelAdmin):
         "purpose",
         "created_at",
     ]
-    list_select_related = ["customer", "owner"]
+    list_select_related = ["customer", "owner", "wording"]
     list_filter = ["status", "owner", "priority", "purpose", "action__playbook"]
-    search_fields = ["reason_key", "title_en", "title_zh", "customer__name"]
+    search_fields = [
+        "reason_key",
+        "custom_title",
+        "wording__title_en",
+        "wording__title_zh",
+        "customer__name",
+    ]
     date_hierarchy = "due_on"
-    raw_id_fields = ["customer", "owner", "order", "action", "run", "completed_by_interaction"]
+    raw_id_fields = [
+        "customer",
+        "owner",
+        "order",
+        "action",
+        "run",
+        "wording",
+        "completed_by_interaction",
+    ]
     show_full_result_count = False
     # Status changes go through guanxi.playbooks.services so that each one leaves an event.
     readonly_fields = [
@@ -106,12 +126,17 @@ class TaskAdmin(admin.ModelAdmin):
         "completed_by_interaction",
         "cancelled_at",
         "created_at",
+        "task_reason",
     ]
     actions = ["mark_done", "cancel"]
 
     @admin.display(description=_("title"))
     def task_title(self, task):
         return task.title
+
+    @admin.display(description=_("reason in words"))
+    def task_reason(self, task):
+        return task.reason
 
     def _each_open(self, request, queryset, service, done_message):
         n = 0
@@ -141,3 +166,18 @@ class TaskAdmin(admin.ModelAdmin):
             services.task_cancel,
             lambda n: ngettext("%(n)d task cancelled.", "%(n)d tasks cancelled.", n) % {"n": n},
         )
+
+
+@admin.register(TaskWording)
+class TaskWordingAdmin(admin.ModelAdmin):
+    """Read only: wordings are frozen; reword the playbook action instead."""
+
+    list_display = ["id", "title_en", "title_zh", "action", "created_at"]
+    list_select_related = ["action"]
+    search_fields = ["title_en", "title_zh"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -241,6 +241,53 @@ class PlaybookAction(models.Model):
             )
 
 
+class TaskWording(models.Model):
+    """The words of a playbook task, frozen: a title and a reason in both languages.
+
+    Every task issued from the same wording of an action shares one row; rewording the action
+    makes a new row at the next run, and the tasks already issued keep the old one.
+    """
+
+    action = models.ForeignKey(
+        PlaybookAction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="wordings",
+        verbose_name=_("playbook action"),
+    )
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    reason_en = models.TextField(_("reason (English)"))
+    reason_zh = models.TextField(_("reason (Chinese)"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("task wording")
+        verbose_name_plural = _("task wordings")
+        ordering = ["action_id", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def title(self) -> str:
+        return localized(self.title_en, self.title_zh)
+
+    @property
+    def reason(self) -> str:
+        return localized(self.reason_en, self.reason_zh)
+
+    def matches(self, action: PlaybookAction) -> bool:
+        """Whether the action still says exactly this."""
+        return (self.title_en, self.title_zh, self.reason_en, self.reason_zh) == (
+            action.title_en,
+            action.title_zh,
+            action.reason_en,
+            action.reason_zh,
+        )
+
+
 class TaskQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=TaskStatus.OPEN)
@@ -249,8 +296,9 @@ class TaskQuerySet(models.QuerySet):
 class Task(TimeStampedModel):
     """A dated action for an owner (任务), usually issued by a playbook.
 
-    The title and reason are frozen when the task is issued, in both languages, and shown in the
-    active one: editing a playbook later does not rewrite the tasks it already issued.
+    A playbook task's title and reason are its ``wording``, frozen when it was issued and shown in
+    the active language: editing a playbook later does not rewrite the tasks it already issued. A
+    task made by hand has its own ``custom_title`` and ``custom_reason``.
     ``reason_key`` names the reason (``<playbook code>:<position>[:order:<id>]``); a customer has
     at most one open task per reason key.
     """
@@ -262,10 +310,21 @@ class Task(TimeStampedModel):
         verbose_name=_("customer"),
         db_index=False,  # task_customer_reason leads with it
     )
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
-    reason_en = models.TextField(_("reason (English)"), blank=True)
-    reason_zh = models.TextField(_("reason (Chinese)"), blank=True)
+    wording = models.ForeignKey(
+        TaskWording,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        verbose_name=_("wording"),
+        help_text=_("The title and reason of a playbook task, frozen when it was issued."),
+    )
+    custom_title = models.CharField(
+        _("title"), max_length=200, blank=True, help_text=_("For a task made by hand.")
+    )
+    custom_reason = models.TextField(
+        _("reason"), blank=True, help_text=_("For a task made by hand.")
+    )
     reason_key = models.CharField(_("reason key"), max_length=120)
     purpose = models.CharField(
         _("purpose"),
@@ -350,6 +409,9 @@ class Task(TimeStampedModel):
             ),
             models.CheckConstraint(condition=~Q(reason_key=""), name="task_reason_key_not_blank"),
             models.CheckConstraint(
+                condition=Q(wording__isnull=False) | ~Q(custom_title=""), name="task_has_a_title"
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=TaskStatus.values), name="task_status_known"
             ),
             models.CheckConstraint(
@@ -382,11 +444,12 @@ class Task(TimeStampedModel):
 
     @property
     def title(self) -> str:
-        return localized(self.title_en, self.title_zh)
+        """In the active language (select ``wording`` along with tasks you list)."""
+        return self.wording.title if self.wording_id else self.custom_title
 
     @property
     def reason(self) -> str:
-        return localized(self.reason_en, self.reason_zh)
+        return self.wording.reason if self.wording_id else self.custom_reason
 
     @property
     def is_open(self) -> bool:

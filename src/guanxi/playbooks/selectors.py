@@ -58,7 +58,7 @@ def playbooks_active() -> list[tuple[Playbook, list[PlaybookAction]]]:
 
 def tasks_open(*, owner: Any = None, customer: Any = None) -> QuerySet[Task]:
     """Open tasks, soonest due first, optionally of one owner or one customer."""
-    qs = Task.objects.open().select_related("customer", "owner", "order")
+    qs = Task.objects.open().select_related("customer", "owner", "order", "wording")
     if owner is not None:
         qs = qs.filter(owner=owner)
     if customer is not None:

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ErrorCode, GuanxiError
@@ -35,7 +34,7 @@ from guanxi.playbooks.choices import (
     TaskStatus,
     TriggerKind,
 )
-from guanxi.playbooks.models import Playbook, PlaybookAction, Task
+from guanxi.playbooks.models import Playbook, PlaybookAction, Task, TaskWording
 from guanxi.sales.models import Order
 from guanxi.scoring.choices import RunStatus
 from guanxi.scoring.models import CustomerScore, ScoringRun
@@ -175,6 +174,7 @@ def _task_new(
     order_id: int | None,
     now: dt.datetime,
     completes_from: dt.datetime,
+    wordings: dict[int, int],
 ) -> Task:
     if alert and action.alert_due_offset_days is not None:
         due_on = base_day + dt.timedelta(days=action.alert_due_offset_days)
@@ -184,10 +184,7 @@ def _task_new(
         priority = TaskPriority.NORMAL
     return Task(
         customer_id=customer_id,
-        title_en=action.title_en,
-        title_zh=action.title_zh,
-        reason_en=action.reason_en,
-        reason_zh=action.reason_zh,
+        wording_id=wordings.get(action.pk),
         reason_key=key,
         purpose=action.purpose,
         channel=action.channel,
@@ -201,6 +198,27 @@ def _task_new(
         created_at=now,
         completes_from=completes_from,
     )
+
+
+def _wordings_current(actions: list[PlaybookAction]) -> dict[int, int]:
+    """The id of each action's current wording: its latest one if the action still says the same,
+    else a new one (two queries, plus one INSERT per reworded action)."""
+    latest: dict[int, TaskWording] = {}
+    for wording in TaskWording.objects.filter(action__in=actions).order_by("action_id", "-id"):
+        latest.setdefault(wording.action_id, wording)
+    ids = {}
+    for action in actions:
+        wording = latest.get(action.pk)
+        if wording is None or not wording.matches(action):
+            wording = TaskWording.objects.create(
+                action=action,
+                title_en=action.title_en,
+                title_zh=action.title_zh,
+                reason_en=action.reason_en,
+                reason_zh=action.reason_zh,
+            )
+        ids[action.pk] = wording.pk
+    return ids
 
 
 def _chunks(qs: QuerySet, fields: list[str], chunk_size: int) -> Iterable[tuple[tuple, ...]]:
@@ -222,6 +240,7 @@ def _run_standing(
     now: dt.datetime,
     dry_run: bool,
     chunk_size: int,
+    wordings: dict[int, int],
 ) -> None:
     annotations: dict[str, Exists] = {}
     for action in actions:
@@ -258,6 +277,7 @@ def _run_standing(
                             order_id=None,
                             now=now,
                             completes_from=now,
+                            wordings=wordings,
                         )
                     )
         if not dry_run:
@@ -275,6 +295,7 @@ def _run_per_purchase(
     now: dt.datetime,
     dry_run: bool,
     chunk_size: int,
+    wordings: dict[int, int],
 ) -> None:
     start = _day_start(today - dt.timedelta(days=playbook.window_days))
     end = _day_start(today + dt.timedelta(days=1))
@@ -340,6 +361,7 @@ def _run_per_purchase(
                             order_id=order_id,
                             now=now,
                             completes_from=placed_at,
+                            wordings=wordings,
                         )
                     )
         if not dry_run:
@@ -371,7 +393,9 @@ def playbooks_run(
         # Two concurrent runs would both see "no open task"; the second waits here instead.
         list(Playbook.objects.select_for_update().filter(is_active=True).values_list("pk"))
     summary = PlaybooksRunSummary(run_id=run.pk, as_of=run.as_of, today=today, dry_run=dry_run)
-    for playbook, actions in selectors.playbooks_active():
+    active = selectors.playbooks_active()
+    wordings = {} if dry_run else _wordings_current([a for _, actions in active for a in actions])
+    for playbook, actions in active:
         counts = PlaybookCounts(code=playbook.code, name=playbook.name, trigger=playbook.trigger)
         summary.playbooks.append(counts)
         if not actions:
@@ -388,6 +412,7 @@ def playbooks_run(
             now=now,
             dry_run=dry_run,
             chunk_size=chunk_size,
+            wordings=wordings,
         )
     if not dry_run:
         event_record(
@@ -544,8 +569,8 @@ def task_create(
     channel: str = "",
     priority: str = TaskPriority.NORMAL,
 ) -> Task:
-    """Create a task by hand. Its title and reason are kept in the active language; its reason key
-    defaults to a fresh ``manual:<uuid>`` (pass one to keep a single open task per reason)."""
+    """Create a task by hand, with its title and reason as written. Its reason key defaults to a
+    fresh ``manual:<uuid>`` (pass one to keep a single open task per reason)."""
     key = reason_key or f"manual:{uuid.uuid4().hex}"
     if Task.objects.open().filter(customer=customer, reason_key=key).exists():
         raise GuanxiError(
@@ -555,7 +580,6 @@ def task_create(
         )
     if not title.strip():
         raise GuanxiError(_("Give the task a title."), field="title")
-    zh = (get_language() or "").lower().startswith("zh")
     task = Task(
         customer=customer,
         reason_key=key,
@@ -566,11 +590,8 @@ def task_create(
         owner=owner,
         order=order,
         completes_from=order.placed_at if order is not None else timezone.now(),
-        **(
-            {"title_zh": title, "reason_zh": reason}
-            if zh
-            else {"title_en": title, "reason_en": reason}
-        ),
+        custom_title=title,
+        custom_reason=reason,
     )
     task.full_clean()
     task.save()
