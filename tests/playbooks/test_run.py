@@ -124,13 +124,20 @@ def test_foundation_repair_is_urgent_on_an_alert(run):
 def test_one_customer_can_need_several_playbooks(run):
     c = customer_new()
     score_create(
-        run, c, actual_level="proactive", lifecycle_stage="decline", level_gap="under_served"
+        run, c, actual_level="proactive", lifecycle_stage="stability", level_gap="under_served"
+    )
+    declining = customer_new()
+    score_create(
+        run, declining, actual_level="reactive", lifecycle_stage="decline", level_gap="under_served"
     )
     playbooks_run(run=run, today=TODAY)
-    assert set(Task.objects.values_list("reason_key", flat=True)) == {
+    assert set(Task.objects.filter(customer=c).values_list("reason_key", flat=True)) == {
         "proactive-quarterly-contact:1",
-        "retention-call:1",
         "step-up-plan:1",
+    }
+    # Declining: kept first, stepped up later.
+    assert set(Task.objects.filter(customer=declining).values_list("reason_key", flat=True)) == {
+        "retention-call:1"
     }
 
 

@@ -356,6 +356,8 @@ PLAYBOOKS = [
             "所在细分群体应得到更高关系层次、但目前服务不足的客户,要制定计划逐级提升。"
         ),
         "level_gaps": ["under_served"],
+        # Only live relationships: a prospect or a lost customer needs winning first.
+        "lifecycle_stages": ["exploration", "formation", "stability"],
         "actions": [
             {
                 "title_en": "Plan the step up to the recommended level",
