@@ -389,6 +389,7 @@ def report_score(r: dict) -> bool:
     engine_total = timings.pop("total", None)
     standing = {k: timings.pop(k) for k in list(timings) if k.startswith("standing")}
     store = timings.pop("store", None)
+    changes = timings.pop("changes", None)
     for name, seconds in timings.items():  # the engine's steps, in the order they ran
         print(_row(f"  engine: {name}", seconds))
     if engine_total is not None:
@@ -398,8 +399,11 @@ def report_score(r: dict) -> bool:
         print(_row(name, seconds))
         shown += seconds
     if store is not None:
-        print(_row("store (COPY) + score changes", store))
+        print(_row("store (binary COPY)", store))
         shown += store
+    if changes is not None:
+        print(_row("score changes (INSERT … SELECT)", changes))
+        shown += changes
     print(_row("other (run row, progress, events)", r["wall_s"] - shown))
     print(_row("ScoringRun.duration_s", r["duration_s"]))
     print(_row("end to end (scoring_run_execute)", r["wall_s"]))

@@ -73,8 +73,10 @@ def scoring_run_execute(
         with transaction.atomic():
             store_started = time.perf_counter()
             n = scores_store(run_id=run.pk, table=table)
+            stored = time.perf_counter()
+            timings["store"] = round(stored - store_started, 3)
             changes = score_changes_record(run)
-            timings["store"] = round(time.perf_counter() - store_started, 3)
+            timings["changes"] = round(time.perf_counter() - stored, 3)
             run.status = RunStatus.SUCCEEDED
             run.metadata = result.metadata | {"changes": changes}
             run.n_transactions = transactions.num_rows

@@ -113,6 +113,10 @@ def score_changes_record(run: ScoringRun) -> dict[str, int]:
         + " END"
         for side in ("p", "c")
     }
+    # Only customers with some change reach the unpivot (a day changes a few percent of them).
+    differs = " OR ".join(
+        ["p.customer_id IS NULL", *(f"p.{q(m)} <> c.{q(m)}" for m in Measure.values)]
+    )
     statement = (
         f"INSERT INTO {q(ScoreChange._meta.db_table)} "
         "(run_id, previous_run_id, customer_id, measure, from_value, to_value) "
@@ -121,7 +125,7 @@ def score_changes_record(run: ScoringRun) -> dict[str, int]:
         f"{pick['c']} AS to_value "
         f"FROM {q(_TABLE)} c LEFT JOIN {q(_TABLE)} p "
         "ON p.customer_id = c.customer_id AND p.run_id = %s "
-        f"CROSS JOIN ({names}) m WHERE c.run_id = %s"
+        f"CROSS JOIN ({names}) m WHERE c.run_id = %s AND ({differs})"
         ") changed WHERE from_value <> to_value"
     )
     with connection.cursor() as cursor:
