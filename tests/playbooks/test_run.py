@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.models import Event
+from guanxi.hierarchy.selectors import latest_run as scoring_run_latest
 from guanxi.playbooks.models import Playbook, PlaybookAction, Task, TaskWording
-from guanxi.playbooks.selectors import scoring_run_latest
 from guanxi.playbooks.services import playbooks_run, task_cancel
 from guanxi.scoring.models import CustomerScore, ScoringRun
 from tests.playbooks.factories import (

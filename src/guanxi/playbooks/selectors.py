@@ -12,13 +12,7 @@ from guanxi.playbooks.choices import (
     TaskStatus,
 )
 from guanxi.playbooks.models import Playbook, PlaybookAction, Task
-from guanxi.scoring.choices import RunStatus
 from guanxi.scoring.models import CustomerScore, ScoringRun
-
-
-def scoring_run_latest() -> ScoringRun | None:
-    """The latest successful scoring run: highest ``as_of``, then highest id."""
-    return ScoringRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-as_of", "-id").first()
 
 
 def playbook_conditions_q(playbook: Playbook) -> Q:

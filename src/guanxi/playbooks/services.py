@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.services import event_record
 from guanxi.engagement.models import Interaction
+from guanxi.hierarchy.selectors import latest_run
 from guanxi.parties.models import Customer
 from guanxi.playbooks import selectors
 from guanxi.playbooks.choices import (
@@ -99,7 +100,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 def _run_resolve(run: ScoringRun | int | None) -> ScoringRun:
     if run is None:
-        run = selectors.scoring_run_latest()
+        run = latest_run()
         if run is None:
             raise GuanxiError(
                 _("There is no successful scoring run yet; run `guanxi score` first."),
