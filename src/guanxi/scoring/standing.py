@@ -161,15 +161,19 @@ def standing_add(
     return scores
 
 
+def _align(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each key's position in the sorted ``ids``, and whether it is there at all."""
+    where = np.minimum(np.searchsorted(ids, keys), len(ids) - 1)
+    return where, ids[where] == keys
+
+
 def _stages(ids: np.ndarray, stages: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(ids)
     stage = np.full(n, "", dtype=object)
     stage_customer = np.full(n, "", dtype=object)
     perception = np.zeros(n, dtype=bool)
     if stages.num_rows:
-        assessed = stages.column("customer_id").to_numpy()
-        where = np.searchsorted(ids, assessed)
-        ok = (where < n) & (ids[np.minimum(where, n - 1)] == assessed)
+        where, ok = _align(ids, stages.column("customer_id").to_numpy())
         where = where[ok]
         stage[where] = stages.column("partnership_stage").to_numpy(zero_copy_only=False)[ok]
         stage_customer[where] = stages.column("partnership_stage_customer").to_numpy(
@@ -183,9 +187,7 @@ def _bond_counts(ids: np.ndarray, bonds: pa.Table) -> dict[str, np.ndarray]:
     n = len(ids)
     counts = {f"bonds_{kind}": np.zeros(n, dtype=np.int64) for kind in BondKind.values}
     if bonds.num_rows:
-        owner = bonds.column("customer_id").to_numpy()
-        where = np.searchsorted(ids, owner)
-        ok = (where < n) & (ids[np.minimum(where, n - 1)] == owner)
+        where, ok = _align(ids, bonds.column("customer_id").to_numpy())
         kinds = bonds.column("kind").to_numpy(zero_copy_only=False)
         number = bonds.column("n").to_numpy()
         for kind in BondKind.values:
