@@ -172,6 +172,11 @@ NIGHTLY_AT = _env_time_of_day("GUANXI_NIGHTLY_AT", "02:00")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "guanxi.core.staticfiles.VendorFinder",  # plotly.js from the plotly wheel
+]
 LOGIN_URL = "admin:login"
 
 if PRODUCTION:
