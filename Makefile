@@ -35,10 +35,10 @@ help:
 demo: .venv/.demo-synced
 	$(GX) migrate --noinput
 	$(GX) demo --customers $(DEMO_CUSTOMERS) --seed $(DEMO_SEED) --keep-existing
-	$(GX) runserver 127.0.0.1:8000
+	$(GX) serve 127.0.0.1:8000
 
 serve: .venv/.demo-synced
-	$(GX) runserver 127.0.0.1:8000
+	$(GX) serve 127.0.0.1:8000
 
 lint: .venv/.test-synced
 	.venv/bin/ruff check .

@@ -172,12 +172,19 @@ NIGHTLY_AT = _env_time_of_day("GUANXI_NIGHTLY_AT", "02:00")
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Files uploaded on the Imports page wait here for their check and import (personal data: never
+# served); the worker that runs the import must see the same directory.
+IMPORT_UPLOAD_DIR = Path(os.environ.get("GUANXI_IMPORT_UPLOAD_DIR", VAR_DIR / "uploads"))
+IMPORT_UPLOAD_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_UPLOAD_MAX_MB", "200")) * 1024 * 1024
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "guanxi.core.staticfiles.VendorFinder",  # plotly.js from the plotly wheel
 ]
-LOGIN_URL = "admin:login"
+# The project's own CSS and page scripts (src/guanxi/static/guanxi/); `guanxi` itself is no app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = _env_bool("GUANXI_SSL_REDIRECT", True)

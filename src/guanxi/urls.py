@@ -3,13 +3,22 @@ from django.contrib import admin
 from django.urls import include, path
 
 from guanxi.core import views as core_views
+from guanxi.hierarchy import views as hierarchy_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
 ]
 urlpatterns += i18n_patterns(
-    path("", core_views.home, name="home"),
+    path("", hierarchy_views.dashboard, name="home"),
     path("admin/", admin.site.urls),
+    path("", include("guanxi.core.urls")),
+    path("customers/", include("guanxi.parties.urls")),
+    path("tasks/", include("guanxi.playbooks.urls")),
+    path("cases/", include("guanxi.engagement.urls")),
+    path("assessments/", include("guanxi.assessments.urls")),
+    path("dashboard/", include("guanxi.hierarchy.urls")),
+    path("scoring/", include("guanxi.scoring.urls")),
+    path("imports/", include("guanxi.imports.urls")),
     prefix_default_language=False,
 )

@@ -24,10 +24,10 @@ def test_home_page_shows_counts_to_a_signed_in_user(client, user, customer):
     assert "<dd>1</dd>" in text  # the one customer
 
 
-def test_home_page_invites_an_anonymous_visitor_to_sign_in(client):
+def test_home_page_sends_an_anonymous_visitor_to_sign_in(client):
     response = client.get(reverse("home"))
-    assert response.status_code == 200
-    assert "Sign in to start" in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/"
 
 
 def test_home_page_speaks_chinese_under_the_zh_hans_prefix(client, user):

@@ -1,3 +1,6 @@
+from typing import Any
+
+from guanxi.core.models import StaffProfile
 from guanxi.engagement.models import Case, Interaction
 from guanxi.parties.models import Customer
 from guanxi.sales.models import Order, Product
@@ -12,3 +15,8 @@ def home_counts() -> dict[str, int]:
         "interactions": Interaction.objects.count(),
         "open_cases": Case.objects.open().count(),
     }
+
+
+def staff_language(*, user: Any) -> str | None:
+    """The interface language ``user`` chose last, or None if they never chose one."""
+    return StaffProfile.objects.filter(user=user).values_list("language", flat=True).first()

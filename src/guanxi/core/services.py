@@ -1,11 +1,12 @@
-"""Writes shared by every app: recording events."""
+"""Writes shared by every app: recording events, staff preferences."""
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from guanxi.core.models import Event
+from guanxi.core.models import Event, StaffProfile
 
 
 def event_record(
@@ -28,3 +29,21 @@ def event_record(
         data=data or {},
         ip_address=ip_address,
     )
+
+
+def staff_language_set(*, user: Any, language: str) -> StaffProfile:
+    """Remember ``user``'s interface language, creating their staff profile if they have none.
+
+    No event: an interface preference is neither a business change nor an access to data.
+    """
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(
+            f"unknown language {language!r}; use one of {', '.join(dict(settings.LANGUAGES))}"
+        )
+    profile, created = StaffProfile.objects.get_or_create(
+        user=user, defaults={"language": language}
+    )
+    if not created and profile.language != language:
+        profile.language = language
+        profile.save(update_fields=["language"])
+    return profile

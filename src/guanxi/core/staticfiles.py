@@ -27,7 +27,9 @@ class VendorFinder(BaseFinder):
     def find(self, path, find_all=False, **kwargs):
         source = _vendored().get(path)
         if source is None or not source.exists():
-            return [] if find_all else None
+            # Not None: staticfiles.finders.find() would collect it as a match, and the static
+            # file view then fails with a 500 instead of a 404.
+            return []
         return [str(source)] if find_all else str(source)
 
     def list(self, ignore_patterns):

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from guanxi.core.choices import Role
 from guanxi.core.models import StaffProfile
+from guanxi.engagement.models import Case, Interaction
+from guanxi.hierarchy.choices import FoundationHealth, LevelGap, PartnershipStage, RelationshipLevel
 from guanxi.parties.models import Customer
+from guanxi.playbooks.models import Task
+from guanxi.sales.models import Order
+from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
+from guanxi.scoring.models import CustomerScore, ScoreChange
 
 
 def user_roles(user: Any) -> frozenset[str]:
@@ -48,3 +59,333 @@ def customers_visible(*, user: Any) -> QuerySet[Customer]:
 def personal_data_visible(*, user: Any) -> bool:
     """Whether ``user`` sees phone, email, WeChat id and address unmasked."""
     return bool(user_roles(user) & {Role.ADMIN, Role.MANAGER, Role.SALES})
+
+
+# Roles that work with customers: log interactions, open and handle cases, add and assign tasks.
+# Analysts read only.
+WORKING_ROLES = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SERVICE})
+
+
+def customer_work_allowed(*, user: Any) -> bool:
+    """Whether ``user`` may change what happens with a customer they can see (not analysts)."""
+    return bool(user_roles(user) & WORKING_ROLES)
+
+
+def visible_through_customer(queryset: QuerySet, *, user: Any, field: str = "customer") -> QuerySet:
+    """``queryset`` (of tasks, cases, …) narrowed to rows whose ``field`` customer ``user`` sees.
+
+    Roles that see every customer get ``queryset`` unchanged, so their lists do not pay for an
+    ``IN (SELECT …)`` over the whole customer table.
+    """
+    visible = customers_visible(user=user)
+    if not visible.query.has_filters():
+        return queryset
+    return queryset.filter(**{f"{field}__in": visible.values("pk")})
+
+
+def users_assignable(*, user: Any) -> QuerySet:
+    """The users ``user`` may hand a task or a case to.
+
+    admin and service (who route the case queue): every active user with a role; manager: the
+    members of their team and themselves; anyone else: only themselves.
+    """
+    users = get_user_model().objects.filter(is_active=True).order_by("username")
+    roles = user_roles(user)
+    if roles & {Role.ADMIN, Role.SERVICE}:
+        return users.filter(groups__name__in=[r.value for r in WORKING_ROLES]).distinct()
+    if Role.MANAGER in roles:
+        team_id = StaffProfile.objects.filter(user=user).values_list("team_id", flat=True).first()
+        if team_id is not None:
+            return users.filter(Q(pk=user.pk) | Q(staff_profile__team_id=team_id))
+    return users.filter(pk=user.pk)
+
+
+def personal_data_masked(value: str, *, field: str) -> str:
+    """``value`` with most of it hidden, for users without ``personal_data_visible``.
+
+    Enough stays to tell two records apart on the phone (``138****5678``, ``m***@example.com``).
+    """
+    if not value:
+        return ""
+    if field == "email" and "@" in value:
+        local, _at, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if field == "phone":
+        digits = value.replace(" ", "").replace("-", "")
+        if len(digits) > 7:
+            return f"{digits[:3]}****{digits[-4:]}"
+        return "*" * max(len(digits) - 2, 1) + digits[-2:]
+    if field == "address":
+        return f"{value[:3]}****"
+    return f"{value[:1]}***{value[-1:]}" if len(value) > 2 else "***"
+
+
+# -- the customer timeline ---------------------------------------------------------------------
+
+
+class TimelineKind:
+    """What a timeline entry is; ``RANKS`` orders entries that happened at the same moment."""
+
+    ORDER = "order"
+    INTERACTION = "interaction"
+    CASE = "case"
+    TASK = "task"
+    CHANGE = "change"
+    # Higher first at equal times: a task completed by an interaction shows above it, a standing
+    # change (judged at the end of its as-of day) above that day's activity.
+    RANKS = {ORDER: 1, INTERACTION: 2, CASE: 3, TASK: 4, CHANGE: 5}
+
+
+@dataclass(frozen=True, order=True)
+class TimelineCursor:
+    """A position in the timeline: entries strictly before it (newest first) come next."""
+
+    at: dt.datetime
+    rank: int
+    pk: int
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()}~{self.rank}~{self.pk}"
+
+    @classmethod
+    def parse(cls, text: str) -> TimelineCursor:
+        """Read ``str(cursor)`` back; ``ValueError`` for anything else."""
+        try:
+            at_text, rank_text, pk_text = text.split("~")
+            at = dt.datetime.fromisoformat(at_text)
+            rank, pk = int(rank_text), int(pk_text)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"not a timeline position: {text!r}") from exc
+        if at.tzinfo is None or rank not in TimelineKind.RANKS.values():
+            raise ValueError(f"not a timeline position: {text!r}")
+        return cls(at=at, rank=rank, pk=pk)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened with the customer.
+
+    ``obj`` is the order, interaction, case or task; for a standing change it is the scoring run,
+    and ``changes`` lists its ``StandingChange`` rows.
+    """
+
+    at: dt.datetime
+    kind: str
+    pk: int
+    obj: Any
+    changes: tuple = ()
+
+    @property
+    def cursor(self) -> TimelineCursor:
+        return TimelineCursor(at=self.at, rank=TimelineKind.RANKS[self.kind], pk=self.pk)
+
+
+# The values of each measure whose changes are recorded, for their labels.
+MEASURE_CHOICES = {
+    Measure.LIFECYCLE_STAGE: LifecycleStage,
+    Measure.ABC_CLASS: ValueClass,
+    Measure.ACTUAL_LEVEL: RelationshipLevel,
+    Measure.RECOMMENDED_LEVEL: RelationshipLevel,
+    Measure.LEVEL_GAP: LevelGap,
+    Measure.PARTNERSHIP_STAGE: PartnershipStage,
+    Measure.FOUNDATION_HEALTH: FoundationHealth,
+}
+
+
+@dataclass(frozen=True)
+class StandingChange:
+    """One measure that changed in a scoring run, with the labels of its values ("" = none)."""
+
+    measure: str
+    measure_label: Any
+    from_value: str
+    from_label: Any
+    to_value: str
+    to_label: Any
+
+    @classmethod
+    def of(cls, change: ScoreChange) -> StandingChange:
+        labels = (
+            dict(MEASURE_CHOICES[change.measure].choices)
+            if change.measure in MEASURE_CHOICES
+            else {}
+        )
+        return cls(
+            measure=change.measure,
+            measure_label=dict(Measure.choices).get(change.measure, change.measure),
+            from_value=change.from_value,
+            from_label=labels.get(change.from_value, change.from_value),
+            to_value=change.to_value,
+            to_label=labels.get(change.to_value, change.to_value),
+        )
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    entries: list[TimelineEntry]
+    has_more: bool
+
+    @property
+    def next_cursor(self) -> TimelineCursor | None:
+        return self.entries[-1].cursor if self.has_more and self.entries else None
+
+
+def _before_q(at_field: str, kind: str, before: TimelineCursor | None) -> Q:
+    """Rows of one source that sort strictly after ``before`` (newest first): earlier, or at the
+    same moment with a lower (rank, id)."""
+    if before is None:
+        return Q()
+    rank = TimelineKind.RANKS[kind]
+    earlier = Q(**{f"{at_field}__lt": before.at})
+    if rank < before.rank:
+        return earlier | Q(**{at_field: before.at})
+    if rank == before.rank:
+        return earlier | Q(**{at_field: before.at, "pk__lt": before.pk})
+    return earlier
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    """A run judges its as-of day whole, so its changes sit at the end of that (local) day."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.max))
+
+
+def _run_before_q(before: TimelineCursor | None) -> Q:
+    """``_before_q`` for standing changes, whose moment is derived from the run's as-of date."""
+    if before is None:
+        return Q()
+    day = timezone.localtime(before.at).date()
+    end = _end_of_day(day)
+    rank = TimelineKind.RANKS[TimelineKind.CHANGE]
+    if end < before.at:
+        return Q(run__as_of__lte=day)
+    if end == before.at and rank == before.rank:
+        return Q(run__as_of__lt=day) | Q(run__as_of=day, run_id__lt=before.pk)
+    if end == before.at and rank < before.rank:
+        return Q(run__as_of__lte=day)
+    return Q(run__as_of__lt=day)
+
+
+def customer_timeline(
+    *, customer: Customer, before: TimelineCursor | None = None, limit: int = 20
+) -> TimelinePage:
+    """Orders, interactions, cases, tasks and standing changes of ``customer``, newest first.
+
+    Keyset-paginated: pass the previous page's ``next_cursor`` as ``before``. Five queries
+    whatever the customer's history holds — each source reads at most ``limit + 1`` rows (standing
+    changes: that many runs), and the merge keeps the newest ``limit``.
+    """
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    take = limit + 1
+    K = TimelineKind
+    entries: list[TimelineEntry] = []
+
+    orders = (
+        Order.objects.filter(_before_q("placed_at", K.ORDER, before), customer=customer)
+        .annotate(
+            amount_cents=Sum(F("lines__quantity") * F("lines__unit_price_cents")),
+            n_lines=Count("lines"),
+        )
+        .order_by("-placed_at", "-pk")[:take]
+    )
+    entries += [TimelineEntry(o.placed_at, K.ORDER, o.pk, o) for o in orders]
+
+    interactions = (
+        Interaction.objects.filter(
+            _before_q("occurred_at", K.INTERACTION, before), customer=customer
+        )
+        .select_related("staff", "contact")
+        .order_by("-occurred_at", "-pk")[:take]
+    )
+    entries += [TimelineEntry(i.occurred_at, K.INTERACTION, i.pk, i) for i in interactions]
+
+    cases = (
+        Case.objects.filter(_before_q("opened_at", K.CASE, before), customer=customer)
+        .select_related("owner")
+        .order_by("-opened_at", "-pk")[:take]
+    )
+    entries += [TimelineEntry(c.opened_at, K.CASE, c.pk, c) for c in cases]
+
+    # A task sits where it last changed: when it was done or cancelled, else when it was issued.
+    tasks = (
+        Task.objects.filter(customer=customer)
+        .annotate(at=Coalesce("completed_at", "cancelled_at", "created_at"))
+        .filter(_before_q("at", K.TASK, before))
+        .select_related("wording", "owner", "completed_by_interaction")
+        .order_by("-at", "-pk")[:take]
+    )
+    entries += [TimelineEntry(t.at, K.TASK, t.pk, t) for t in tasks]
+
+    # At most one change per measure per run, so this many rows hold `take` whole runs.
+    changes = list(
+        ScoreChange.objects.filter(
+            _run_before_q(before), customer=customer, run__status=RunStatus.SUCCEEDED
+        )
+        .select_related("run")
+        .order_by("-run__as_of", "-run_id", "measure")[: take * len(Measure)]
+    )
+    by_run: dict[int, list] = {}
+    for change in changes:
+        by_run.setdefault(change.run_id, []).append(change)
+    for run_changes in list(by_run.values())[:take]:
+        run = run_changes[0].run
+        labelled = tuple(StandingChange.of(change) for change in run_changes)
+        entries.append(TimelineEntry(_end_of_day(run.as_of), K.CHANGE, run.pk, run, labelled))
+
+    entries.sort(key=lambda e: e.cursor, reverse=True)
+    return TimelinePage(entries=entries[:limit], has_more=len(entries) > limit)
+
+
+def customer_score_history(*, customer: Customer, limit: int = 120) -> list[dict[str, Any]]:
+    """The customer's measures in each successful scoring run, oldest first (the last ``limit``
+    runs; one query)."""
+    rows = list(
+        CustomerScore.objects.filter(customer=customer, run__status=RunStatus.SUCCEEDED)
+        .order_by("-run__as_of", "-run_id")
+        .values(
+            "run_id",
+            "run__as_of",
+            "clv_cents",
+            "p_alive",
+            "actual_level",
+            "recommended_level",
+            "lifecycle_stage",
+            "abc_class",
+        )[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+# -- the customer list -------------------------------------------------------------------------
+
+# The measures of a scoring run the customer list shows, filters and sorts on.
+STANDING_FIELDS = (
+    "actual_level",
+    "recommended_level",
+    "level_gap",
+    "partnership_stage",
+    "abc_class",
+    "lifecycle_stage",
+    "clv_cents",
+    "last_purchase",
+)
+
+
+def customers_with_standing(*, user: Any, run_id: int | None) -> QuerySet[Customer]:
+    """``customers_visible(user)`` with their scores in run ``run_id`` as the relation ``standing``.
+
+    Filter and sort on ``standing__<measure>``; the join (on the (customer, run) index) is only
+    made by a query that uses it, so counting or paging customers without one stays a plain scan.
+    ``run_id`` None (no run yet) joins nothing: every measure is empty.
+    """
+    standing = FilteredRelation("scores", condition=Q(scores__run_id=run_id))
+    return customers_visible(user=user).annotate(standing=standing)
+
+
+def customers_standing_annotate(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """``customers`` (from ``customers_with_standing``) with each of ``STANDING_FIELDS`` as the
+    attribute ``standing_<measure>`` (None for a customer the run did not score)."""
+    return customers.annotate(
+        **{f"standing_{name}": F(f"standing__{name}") for name in STANDING_FIELDS}
+    )
