@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.services import event_record
-from guanxi.engagement.choices import CASE_TRANSITIONS, CaseStatus, Severity
+from guanxi.engagement.choices import CASE_TRANSITIONS, CaseStatus, Satisfaction, Severity
 from guanxi.engagement.models import Case, Interaction, SurveyResponse
 from guanxi.parties.models import Customer
 from guanxi.playbooks.services import tasks_complete_from_interactions
@@ -204,3 +204,28 @@ def survey_record(
         data={"csat": csat, "nps": nps},
     )
     return response
+
+
+@transaction.atomic
+def case_classify(*, case: Case, satisfaction: str, actor: Any = None) -> Case:
+    """Record how the customer feels about what they raised: dissatisfied, satisfied or very
+    satisfied (the feedback classification), at any status."""
+    if satisfaction not in Satisfaction.values:
+        raise GuanxiError(
+            _("Unknown classification %(value)s; use one of: %(allowed)s.")
+            % {"value": satisfaction, "allowed": ", ".join(Satisfaction.values)},
+            field="satisfaction",
+        )
+    old = case.satisfaction
+    if old == satisfaction:
+        return case
+    case.satisfaction = satisfaction
+    case.save(update_fields=["satisfaction", "updated_at"])
+    event_record(
+        kind="case.classified",
+        actor=actor,
+        customer=case.customer,
+        subject=case,
+        data={"from": old, "to": satisfaction},
+    )
+    return case
