@@ -22,9 +22,8 @@ def make_customer(db):
 
     def make(customer_type="business", **fields):
         n = next(counter)
-        return customer_create(
-            external_id=f"A-{n}", name=f"Partner {n}", customer_type=customer_type, **fields
-        )
+        fields.setdefault("name", f"Partner {n}")
+        return customer_create(external_id=f"A-{n}", customer_type=customer_type, **fields)
 
     return make
 

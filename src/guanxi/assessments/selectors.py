@@ -351,3 +351,52 @@ def questionnaire_items_by_dimension(questionnaire: Questionnaire) -> list[tuple
         groups.setdefault(item.dimension, []).append(item)
         labels[item.dimension] = item.dimension_label
     return [(labels[d], items) for d, items in groups.items()]
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    """The mean item score of one dimension, the company's raters' vs the customer's."""
+
+    dimension: str
+    label: str
+    company: float | None
+    customer: float | None
+
+
+def dimension_scores(assessment: RelationshipAssessment) -> list[DimensionScore]:
+    """Per dimension, the company raters' mean (of each rater's dimension mean) and the customer's.
+
+    One query over the answers of the assessments that count (``assessment.latest``); shows where
+    the two sides see the relationship differently.
+    """
+    from django.db.models import Avg
+
+    from guanxi.assessments.choices import Dimension
+    from guanxi.assessments.models import AssessmentAnswer
+
+    role_of = {a.pk: role for role, a in assessment.latest.items()}
+    if not role_of:
+        return []
+    rows = (
+        AssessmentAnswer.objects.filter(assessment_id__in=role_of)
+        .values_list("assessment_id", "item__dimension")
+        .annotate(mean=Avg("score"))
+        .order_by()
+    )
+    company: dict[str, list[float]] = {}
+    customer: dict[str, float] = {}
+    for assessment_id, dimension, mean in rows:
+        if role_of[assessment_id] == RaterRole.CUSTOMER:
+            customer[dimension] = float(mean)
+        else:
+            company.setdefault(dimension, []).append(float(mean))
+    return [
+        DimensionScore(
+            dimension=value,
+            label=str(label),
+            company=sum(company[value]) / len(company[value]) if value in company else None,
+            customer=customer.get(value),
+        )
+        for value, label in Dimension.choices
+        if value in company or value in customer
+    ]
