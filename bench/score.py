@@ -263,7 +263,7 @@ def setup_lifetimes(interpreter: str | None) -> Path:
     python = LIFETIMES_VENV / "bin" / "python"
     if python.exists():
         return python
-    uv = shutil.which("uv") or "/root/.pyenv/shims/uv"
+    uv = shutil.which("uv") or str(BENCH.parent / ".bootstrap" / "bin" / "uv")  # make bootstraps it
     interpreter = interpreter or _find_interpreter()
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     subprocess.run([uv, "venv", "--python", interpreter, str(LIFETIMES_VENV)], check=True, env=env)
