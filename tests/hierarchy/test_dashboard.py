@@ -534,7 +534,9 @@ def test_the_number_of_queries_does_not_grow_with_the_customers(
         _queries(client, AT_RISK, {"page": 2}, HTTP_HX_REQUEST="true"),
     ]
     assert small == large
-    with django_assert_max_num_queries(14):
+    # A sales user's aggregates may be "everything minus the hidden customers": two counts to
+    # choose, then one more query per aggregate.
+    with django_assert_max_num_queries(17):
         client.get(DASHBOARD)
 
 
@@ -567,3 +569,36 @@ def test_after_a_real_scoring_run_the_page_shows_what_the_run_stored(client, sta
     assert points["x"][-1] == pytest.approx(1.0) and points["y"][-1] == pytest.approx(1.0)
     histogram = _figure(response, "histogram-figure")["data"][0]
     assert sum(histogram["y"]) == scores.filter(clv_cents__isnull=False).count()
+
+
+def test_everything_minus_the_hidden_customers_equals_the_visible_ones(staff, book):
+    """A sales user's aggregates are computed as the whole base minus the customers they may not
+    see (fewer rows to read); every panel must equal the sums over the visible customers."""
+    from guanxi.hierarchy.selectors import dashboard_scope, migration_matrix
+    from guanxi.parties.selectors import customers_visible
+
+    sam = staff["sam"]
+    complement = dashboard_scope(user=sam)
+    assert complement.minus is not None  # sam sees 5 of the 7 customers: the cheaper form
+    direct = DashboardScope(customers=customers_visible(user=sam))
+    run = latest_run()
+
+    def summary(scope):
+        s = standing_summary(run, scope=scope)
+        return s.customers, s.profit_cents, s.clv_cents, s.gap_matrix(), s.at_risk()
+
+    assert summary(complement) == summary(direct)
+    assert summary(complement)[0] == 4  # big, new, gone, lost (left is not in the latest run)
+    top = standing_summary(run, scope=direct).max_profit_cents
+    assert pareto_curve(run, scope=complement, top_profit_cents=top) == pareto_curve(
+        run, scope=direct, top_profit_cents=top
+    )
+    top_clv = standing_summary(run, scope=direct).max_clv_cents
+    assert clv_histogram(run, scope=complement, top_clv_cents=top_clv) == clv_histogram(
+        run, scope=direct, top_clv_cents=top_clv
+    )
+    earlier = book["earlier"]
+    for measure in ("actual_level", "lifecycle_stage", "abc_class"):
+        a = migration_matrix(from_run=earlier, to_run=run, measure=measure, scope=complement)
+        b = migration_matrix(from_run=earlier, to_run=run, measure=measure, scope=direct)
+        assert (a.cells, a.entered, a.left) == (b.cells, b.entered, b.left)

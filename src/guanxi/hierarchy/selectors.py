@@ -1,6 +1,7 @@
 """Reads over the hierarchy: the latest standing, the pyramid, migration between runs, evidence."""
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from guanxi.engagement.choices import Direction, Purpose
 from guanxi.engagement.models import Interaction
 from guanxi.hierarchy.choices import FoundationHealth, LevelGap, PartnershipStage, RelationshipLevel
 from guanxi.parties.models import Customer
-from guanxi.parties.selectors import customers_visible, user_roles
+from guanxi.parties.selectors import customers_hidden, customers_visible, user_roles
 from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
 from guanxi.scoring.models import CustomerScore, ScoringRun
 
@@ -93,30 +94,47 @@ def migration_matrix(
     """
     if measure not in MEASURE_VALUES:
         raise ValueError(f"unknown measure {measure!r}; use one of {', '.join(MEASURE_VALUES)}")
-    later = CustomerScore.objects.filter(run=to_run)
-    earlier = CustomerScore.objects.filter(run=from_run)
-    if scope is not None:
-        later, earlier = later.filter(scope.q()), earlier.filter(scope.q())
-    rows = (
-        # customer_id > 0 holds for every row; it makes SQLite walk both runs in customer order
-        # on the (run, customer) index instead of probing the earlier run at random, which on
-        # 100,000 customers is three times faster.
-        later.filter(customer__scores__run=from_run, customer_id__gt=0)
-        .values(to_value=F(measure), from_value=F(f"customer__scores__{measure}"))
-        .annotate(customers=Count("id"), profit=Sum("profit_cents"))
-        .order_by()
-    )
-    cells = {
-        (r["from_value"], r["to_value"]): Cell(r["customers"], int(r["profit"] or 0)) for r in rows
-    }
+
+    def part(q: Q) -> tuple[dict[tuple[str, str], Cell], int, int]:
+        later = CustomerScore.objects.filter(q, run=to_run)
+        earlier = CustomerScore.objects.filter(q, run=from_run)
+        rows = (
+            # customer_id > 0 holds for every row; it makes SQLite walk both runs in customer
+            # order on the (run, customer) index instead of probing the earlier run at random,
+            # which on 100,000 customers is three times faster.
+            later.filter(customer__scores__run=from_run, customer_id__gt=0)
+            .values(to_value=F(measure), from_value=F(f"customer__scores__{measure}"))
+            .annotate(customers=Count("id"), profit=Sum("profit_cents"))
+            .order_by()
+        )
+        cells = {
+            (r["from_value"], r["to_value"]): Cell(r["customers"], int(r["profit"] or 0))
+            for r in rows
+        }
+        if scope is not None and scope.segment:
+            left = earlier.filter(
+                ~Exists(
+                    CustomerScore.objects.filter(run=to_run, customer_id=OuterRef("customer_id"))
+                )
+            ).count()
+        else:
+            left = earlier.count() - sum(c.customers for c in cells.values())
+        return cells, later.count(), left
+
+    cells, to_total, left = part(scope.q() if scope is not None else Q())
+    minus_q = scope.minus_q() if scope is not None else None
+    if minus_q is not None:
+        less, less_total, less_left = part(minus_q)
+        for key, cell in less.items():
+            kept = Cell(
+                cells[key].customers - cell.customers, cells[key].profit_cents - cell.profit_cents
+            )
+            if kept.customers:
+                cells[key] = kept
+            else:
+                del cells[key]
+        to_total, left = to_total - less_total, left - less_left
     both = sum(c.customers for c in cells.values())
-    to_total = later.count()
-    if scope is not None and scope.segment:
-        left = earlier.filter(
-            ~Exists(CustomerScore.objects.filter(run=to_run, customer_id=OuterRef("customer_id")))
-        ).count()
-    else:
-        left = earlier.count() - both
     return MigrationMatrix(
         measure=measure,
         values=MEASURE_VALUES[measure],
@@ -243,11 +261,15 @@ class DashboardScope:
     """The customers a dashboard panel covers.
 
     ``customers``: a queryset of them, or None for every customer (no subquery at all);
-    ``segment``: one segment of the run ("" for all).
+    ``segment``: one segment of the run ("" for all); ``minus``: customers to take away from
+    ``customers`` — an aggregate over the scope is then the aggregate over ``customers`` minus the
+    one over ``minus_q()`` (``dashboard_scope`` picks this when the customers a user may not see
+    are the fewer: a sales user sees the whole unassigned pool). Lists of customers never use it.
     """
 
     customers: QuerySet[Customer] | None = None
     segment: str = ""
+    minus: QuerySet[Customer] | None = None
 
     def q(self, *, segment: bool = True) -> Q:
         """The scope as a filter on ``CustomerScore`` (``segment=False`` leaves the segment out)."""
@@ -257,6 +279,12 @@ class DashboardScope:
         if segment and self.segment:
             q &= Q(segment=self.segment)
         return q
+
+    def minus_q(self, *, segment: bool = True) -> Q | None:
+        """The rows to subtract from those of ``q()``; None when nothing is subtracted."""
+        if self.minus is None:
+            return None
+        return self.q(segment=segment) & Q(customer_id__in=self.minus.values("pk"))
 
 
 def dashboard_scope(
@@ -275,11 +303,19 @@ def dashboard_scope(
     applies that rule to everyone. ``unassigned`` selects the customers without an owner.
     """
     customers: QuerySet[Customer] | None = None
+    minus: QuerySet[Customer] | None = None
     if rows or not (user_roles(user) & WHOLE_BASE_ROLES):
         visible = customers_visible(user=user)
         # A rule that restricts nothing (admin, analyst, service) costs no subquery.
         if visible.query.has_filters():
-            customers = visible
+            hidden = customers_hidden(user=user)
+            # Sums over the whole base minus the few hidden customers read far fewer rows than
+            # sums over many visible ones (on SQLite, 24 ms against 140 ms for a sales user
+            # who sees 82 % of 100,000 customers); lists always filter on the visible ones.
+            if not rows and 2 * hidden.count() < Customer.objects.count():
+                minus = hidden
+            else:
+                customers = visible
     narrowing: dict[str, Any] = {}
     if customer_type:
         narrowing["customer_type"] = customer_type
@@ -289,7 +325,7 @@ def dashboard_scope(
         narrowing["owner_id"] = owner_id
     if narrowing:
         customers = (Customer.objects.all() if customers is None else customers).filter(**narrowing)
-    return DashboardScope(customers=customers, segment=segment)
+    return DashboardScope(customers=customers, segment=segment, minus=minus)
 
 
 def dashboard_scopes(*, user: Any, **filters: Any) -> tuple[DashboardScope, DashboardScope]:
@@ -434,19 +470,34 @@ def standing_summary(run: ScoringRun, *, scope: DashboardScope | None = None) ->
     query: at most a few hundred groups). The segment is filtered here rather than in the
     query, so ``segments`` can list them all."""
     scope = scope or DashboardScope()
-    rows = (
-        CustomerScore.objects.filter(scope.q(segment=False), run=run)
-        .values(*STANDING_DIMENSIONS)
-        .annotate(
-            customers=Count("id"),
-            profit=Sum("profit_cents"),
-            clv=Sum("clv_cents"),
-            with_clv=Count("clv_cents"),
-            max_profit=Max("profit_cents"),
-            max_clv=Max("clv_cents"),
+
+    def part(q: Q) -> dict[tuple, dict[str, Any]]:
+        rows = (
+            CustomerScore.objects.filter(q, run=run)
+            .values(*STANDING_DIMENSIONS)
+            .annotate(
+                customers=Count("id"),
+                profit=Sum("profit_cents"),
+                clv=Sum("clv_cents"),
+                with_clv=Count("clv_cents"),
+                max_profit=Max("profit_cents"),
+                max_clv=Max("clv_cents"),
+            )
+            .order_by()
         )
-        .order_by()
-    )
+        return {tuple(r[d] for d in STANDING_DIMENSIONS): r for r in rows}
+
+    rows = part(scope.q(segment=False))
+    minus_q = scope.minus_q(segment=False)
+    if minus_q is not None:
+        # Counts and sums subtract; the maxima stay those of the larger set, an upper bound that
+        # only sets how far the Pareto and CLV bins reach.
+        for key, less in part(minus_q).items():
+            row = rows[key]
+            for name in ("customers", "profit", "clv", "with_clv"):
+                row[name] = (row[name] or 0) - (less[name] or 0)
+            if not row["customers"]:
+                del rows[key]
     groups = [
         StandingGroup(
             **{d: r[d] for d in STANDING_DIMENSIONS},
@@ -457,7 +508,7 @@ def standing_summary(run: ScoringRun, *, scope: DashboardScope | None = None) ->
             max_profit_cents=int(r["max_profit"] or 0),
             max_clv_cents=r["max_clv"],
         )
-        for r in rows
+        for r in rows.values()
     ]
     segments = tuple(sorted({g.segment for g in groups}))
     if scope.segment:
@@ -523,15 +574,52 @@ def _binned(
     customer filters SQLite would rebuild the customer list in every subquery, and PostgreSQL,
     which has no such index, would scan the table once per range.
     """
+    found = _binned_part(run, scope, column, edges, sums=sums)
+    minus_q = scope.minus_q()
+    if minus_q is not None:
+        for b, (n, total) in _fetched_bins(run, minus_q, column, edges).items():
+            kept = (found[b][0] - n, found[b][1] - total)
+            if kept[0]:
+                found[b] = kept
+            else:
+                del found[b]
+    return found
+
+
+def _fetched_bins(
+    run: ScoringRun, q: Q, column: str, edges: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Like ``_grouped_bins`` with sums, binning in Python the values of the few rows of ``q``:
+    SQLite reads them through the (customer, run) index, where a grouped query with the bin's
+    CASE scans the whole run (on 100,000 customers, 20 ms against 85 ms for 18,000 rows)."""
+    found: dict[int, tuple[int, int]] = {}
+    values = CustomerScore.objects.filter(q, run=run, **{f"{column}__isnull": False})
+    for value in values.values_list(column, flat=True).order_by():
+        b = BELOW_ZERO if value < 0 else bisect_right(edges, value)
+        n, total = found.get(b, (0, 0))
+        found[b] = (n + 1, total + int(value))
+    return found
+
+
+def _grouped_bins(
+    run: ScoringRun, q: Q, column: str, edges: list[int], *, sums: bool
+) -> dict[int, tuple[int, int]]:
+    rows = (
+        CustomerScore.objects.filter(q, run=run, **{f"{column}__isnull": False})
+        .annotate(bin=_bin_of(column, edges))
+        .values("bin")
+        .annotate(n=Count("id"), total=Sum(column) if sums else Value(0))
+        .order_by()
+    )
+    return {r["bin"]: (r["n"], int(r["total"] or 0)) for r in rows if r["n"]}
+
+
+def _binned_part(
+    run: ScoringRun, scope: DashboardScope, column: str, edges: list[int], *, sums: bool
+) -> dict[int, tuple[int, int]]:
+    """``_binned`` over ``scope.q()``, without the subtraction of ``scope.minus``."""
     if scope.customers is not None or connection.vendor != "sqlite":
-        rows = (
-            CustomerScore.objects.filter(scope.q(), run=run, **{f"{column}__isnull": False})
-            .annotate(bin=_bin_of(column, edges))
-            .values("bin")
-            .annotate(n=Count("id"), total=Sum(column) if sums else Value(0))
-            .order_by()
-        )
-        return {r["bin"]: (r["n"], int(r["total"] or 0)) for r in rows if r["n"]}
+        return _grouped_bins(run, scope.q(), column, edges, sums=sums)
     lows: list[int | None] = [None, 0, *edges]
     highs: list[int | None] = [0, *edges, None]
     bins = [BELOW_ZERO, *range(len(edges) + 1)]

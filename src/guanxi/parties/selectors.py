@@ -35,6 +35,22 @@ def user_roles(user: Any) -> frozenset[str]:
     return roles
 
 
+def _visibility_rule(user: Any) -> Q | None:
+    """The record-level rule as a filter on customers; None means every customer."""
+    roles = user_roles(user)
+    if roles & {Role.ADMIN, Role.ANALYST, Role.SERVICE}:
+        return None
+    if Role.MANAGER in roles:
+        team_id = StaffProfile.objects.filter(user=user).values_list("team_id", flat=True).first()
+        rule = Q(owner=user) | Q(owner__isnull=True)
+        if team_id is not None:
+            rule |= Q(owner__staff_profile__team_id=team_id)
+        return rule
+    if Role.SALES in roles:
+        return Q(owner=user) | Q(owner__isnull=True)
+    return Q(pk__in=[])
+
+
 def customers_visible(*, user: Any) -> QuerySet[Customer]:
     """The customers ``user`` may see (the record-level rule, enforced server-side).
 
@@ -42,18 +58,18 @@ def customers_visible(*, user: Any) -> QuerySet[Customer]:
     which is the page's and the API's job); manager: customers owned by members of their team, their
     own and the unassigned pool; sales: their own and the unassigned pool; anyone else: none.
     """
-    roles = user_roles(user)
-    if roles & {Role.ADMIN, Role.ANALYST, Role.SERVICE}:
-        return Customer.objects.all()
-    if Role.MANAGER in roles:
-        team_id = StaffProfile.objects.filter(user=user).values_list("team_id", flat=True).first()
-        rule = Q(owner=user) | Q(owner__isnull=True)
-        if team_id is not None:
-            rule |= Q(owner__staff_profile__team_id=team_id)
-        return Customer.objects.filter(rule)
-    if Role.SALES in roles:
-        return Customer.objects.filter(Q(owner=user) | Q(owner__isnull=True))
-    return Customer.objects.none()
+    rule = _visibility_rule(user)
+    return Customer.objects.all() if rule is None else Customer.objects.filter(rule)
+
+
+def customers_hidden(*, user: Any) -> QuerySet[Customer]:
+    """The customers ``user`` may not see: every customer minus ``customers_visible``.
+
+    Aggregates over a few hidden customers are cheaper as "everything minus the hidden" than as a
+    sum over the many visible ones (a sales user sees the whole unassigned pool).
+    """
+    rule = _visibility_rule(user)
+    return Customer.objects.none() if rule is None else Customer.objects.exclude(rule)
 
 
 def personal_data_visible(*, user: Any) -> bool:
