@@ -135,7 +135,7 @@ def test_the_list_shows_the_perception_gap_and_filters_on_it(
     record(agreed, "customer", 3, on=today, rater_name="A")
     record(apart, "sales_manager", 4, on=today)
     record(apart, "customer", 1, on=today, rater_name="B")
-    for n in range(30):  # the page's query count must not grow with the rows
+    for _ in range(30):  # the page's query count must not grow with the rows
         record(make_customer(owner=seller), "senior_manager", 2, on=today)
     client.force_login(seller)
     with django_assert_max_num_queries(10):
