@@ -14,7 +14,12 @@ from guanxi.sales.models import Product
 
 pytestmark = pytest.mark.django_db
 
-IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+IMMEDIATE = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "scoring"],
+    }
+}
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +132,12 @@ def test_a_file_that_is_not_csv_or_xlsx_is_refused_at_upload(
 
 
 def test_the_status_part_polls_while_the_check_waits_for_a_worker(client, manager, settings):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend",
+            "QUEUES": ["default", "scoring"],
+        }
+    }
     client.force_login(manager)
     file = SimpleUploadedFile("p.csv", _csv(GOOD), content_type="text/csv")
     client.post(reverse("imports:import_list"), {"entity": "products", "file": file})
@@ -155,7 +165,12 @@ def test_only_administrators_and_managers_import(client, django_user_model, role
 def test_the_upload_list_has_a_bounded_number_of_queries(
     client, manager, django_assert_max_num_queries, settings
 ):
-    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend",
+            "QUEUES": ["default", "scoring"],
+        }
+    }
     client.force_login(manager)
     for n in range(12):
         file = SimpleUploadedFile(f"p{n}.csv", _csv(GOOD), content_type="text/csv")

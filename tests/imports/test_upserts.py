@@ -242,3 +242,41 @@ def test_an_import_leaves_the_connections_settings_as_it_found_them(write_csv):
         )
         cursor.execute("PRAGMA main.cache_size")
         assert cursor.fetchone()[0] == before
+
+
+def test_a_line_saved_meanwhile_by_someone_else_stops_the_import_cleanly(
+    write_csv, catalogue, monkeypatch
+):
+    """New lines are written with a plain INSERT of the lines the counts found new (see
+    ``Merge.insert_new``): a line with the same order and line_no saved by someone else after
+    the counts makes the import stop with a message that says what to do, and write nothing."""
+    from guanxi.imports import merges
+    from guanxi.imports.formats import ImportFileError
+
+    order = Order.objects.create(
+        external_id="O-1",
+        customer=Customer.objects.get(external_id="C-1"),
+        placed_at=dt.datetime(2024, 3, 4, 16, tzinfo=dt.UTC),
+    )
+    header = ["order_external_id", "customer_external_id", "placed_at", "sku", "quantity"]
+    path = write_csv("o.csv", [header, ["O-1", "C-1", "2024-03-05", "TEA-1", "2"]])
+    write = merges.OrderMerge.write
+
+    def write_after_someone_else(self, now):
+        OrderLine.objects.create(
+            order=order,
+            line_no=1,
+            product=Product.objects.get(sku="CUP-1"),
+            quantity=1,
+            unit_price_cents=1,
+            unit_cost_cents=1,
+        )
+        write(self, now)
+
+    monkeypatch.setattr(merges.OrderMerge, "write", write_after_someone_else)
+    with pytest.raises(ImportFileError, match="Import the file again"):
+        import_run(entity="orders", path=path)
+    assert not OrderLine.objects.exists()
+    order.refresh_from_db()
+    assert order.placed_at == dt.datetime(2024, 3, 4, 16, tzinfo=dt.UTC)
+    assert not Event.objects.filter(kind="import.completed").exists()

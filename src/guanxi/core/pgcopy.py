@@ -126,3 +126,59 @@ def _scatter(buffer: np.ndarray, position: np.ndarray, values: np.ndarray) -> No
     raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1, width)
     for byte in range(width):
         buffer[position + byte] = raw[:, byte]
+
+
+def encode_joined(
+    columns: list[tuple[str, pa.Array]], *, signature: bool = True, trailer: bool = True
+) -> bytes:
+    """The same stream as ``encode``, assembled by Arrow's element-wise binary join.
+
+    ``signature=False`` / ``trailer=False`` leave out the stream's header and end, to send a
+    long stream as several batches of rows.
+
+    Each column becomes one binary value per row — its 32-bit length and payload, or the NULL
+    marker — and ``binary_join_element_wise`` lays each row's fields end to end in C++. This
+    copies each byte once instead of scattering it through numpy's fancy indexing, which makes
+    it several times faster for rows of a dozen fields (the import's staging batches).
+    """
+    n = len(columns[0][1]) if columns else 0
+    fields = [_field_bytes(pg_type, _single_chunk(values)) for pg_type, values in columns]
+    count = pa.scalar(np.array([len(columns)], dtype=">i2").tobytes(), pa.binary())
+    rows = pc.binary_join_element_wise(count, *fields, pa.scalar(b"", pa.binary()))
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + n + 1]
+    data = rows.buffers()[2]
+    body = memoryview(data)[offsets[0] : offsets[-1]] if data is not None else b""
+    return b"".join((SIGNATURE if signature else b"", body, TRAILER if trailer else b""))
+
+
+_NULL_FIELD = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
+
+
+def _field_bytes(pg_type: str, values: pa.Array) -> pa.Array:
+    """One binary value per row: the field as it appears on the wire."""
+    n = len(values)
+    if pg_type in TEXT_TYPES:
+        text = values.cast(pa.string()).fill_null("")
+        lengths = pc.binary_length(text).to_numpy().astype(">i4")
+        field = pc.binary_join_element_wise(
+            _binary_rows(lengths.view(np.uint8), 4, n),
+            text.cast(pa.binary()),
+            pa.scalar(b"", pa.binary()),
+        )
+    else:
+        _kind, _length, payload = _field(pg_type, values)
+        record = np.empty(n, dtype=[("length", ">i4"), ("value", payload.dtype)])
+        record["length"] = payload.dtype.itemsize
+        record["value"] = payload
+        field = _binary_rows(record.view(np.uint8), record.dtype.itemsize, n)
+    if values.null_count:
+        field = pc.if_else(values.is_valid(), field, _NULL_FIELD)
+    return field
+
+
+def _binary_rows(data: np.ndarray, width: int, n: int) -> pa.Array:
+    """``n`` binary values of ``width`` bytes each, taken from ``data`` without copying."""
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(data))]
+    )

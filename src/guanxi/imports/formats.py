@@ -121,6 +121,8 @@ class TableReader:
     encoding: str | None = None
     total: int | None = None  # bytes (CSV) or rows (XLSX), for progress
     done: Callable[[], int] = field(default=lambda: 0)
+    path: Path | None = None
+    delimiter: str | None = None  # CSV: the one taken from the header line
 
 
 @contextmanager
@@ -184,6 +186,8 @@ def _csv_open(raw: BinaryIO, path: Path, encoding: str | None) -> TableReader:
         encoding=encoding,
         total=path.stat().st_size,
         done=lambda: counter.count,
+        path=path,
+        delimiter=delimiter,
     )
 
 

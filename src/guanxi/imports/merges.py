@@ -3,13 +3,22 @@
 Upserts are ``INSERT … SELECT … ON CONFLICT (key) DO UPDATE SET … WHERE stored IS DISTINCT FROM
 new``: a record whose values did not change is not rewritten (its ``updated_at`` stays), which is
 what makes re-importing a file a no-op. Columns a file leaves out keep their stored values.
+Orders and their lines, the large files, are written instead with a plain ``INSERT`` of the new
+rows and an ``UPDATE`` of the changed ones, each only when the counts found some
+(``insert_new``, ``update_changed``).
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError
+from django.utils.translation import gettext as _
+
 from guanxi.imports.checks import HEADS, ROWS, TAGS
+from guanxi.imports.formats import ImportFileError
 from guanxi.imports.rows import staged_columns
 from guanxi.imports.schemas import EntitySchema, HeaderMap
 from guanxi.imports.staging import Staging
@@ -170,6 +179,47 @@ class Merge:
             params,
         )
 
+    def insert_new(self, target: Target, now: dt.datetime) -> None:
+        """Plain ``INSERT`` of the rows with no stored record, in file order (so new records'
+        ids follow the file). Cheaper than ``upsert`` on large files: PostgreSQL's speculative
+        insertion for ``ON CONFLICT`` costs about a third more per row. A record with the same
+        key saved by another transaction meanwhile makes it fail (``ConcurrentChange``)."""
+        q, st = self.q, self.st
+        columns = [c for c, _ in target.key] + [c for c, _, _ in target.values]
+        expressions = [e for _, e in target.key] + [e for _, e, _ in target.values]
+        params: list[Any] = []
+        if target.timestamps:
+            columns += ["created_at", "updated_at"]
+            expressions += ["%s", "%s"]
+            params += [now, now]
+        with _concurrent_change():
+            st.execute(
+                f"INSERT INTO {q(target.table)} ({', '.join(q(c) for c in columns)}) "
+                f"SELECT {', '.join(expressions)} {self._from(target)} "
+                "WHERE t.id IS NULL ORDER BY s.row_no",
+                params,
+            )
+
+    def update_changed(self, target: Target, now: dt.datetime) -> None:
+        """``UPDATE`` the stored records whose values differ from the file's."""
+        q, st = self.q, self.st
+        written = [(c, e) for c, e, present in target.values if present]
+        if not written:
+            return
+        table = q(target.table)
+        sets = [f"{q(c)} = u.{q(c)}" for c, _ in written]
+        params: list[Any] = []
+        if target.timestamps:
+            sets.append("updated_at = %s")
+            params.append(now)
+        values = ", ".join(f"{e} AS {q(c)}" for c, e in written)
+        st.execute(
+            f"UPDATE {table} SET {', '.join(sets)} FROM (SELECT t.id AS target_id, {values} "
+            f"{self._from(target)} WHERE t.id IS NOT NULL AND "
+            f"({self._changed(target, touched=False)})) u WHERE {table}.id = u.target_id",
+            params,
+        )
+
     def touch(self, table: str, now: dt.datetime) -> None:
         """Records whose children change count as updated, though their own columns do not."""
         if TOUCHED in self.st.tables:
@@ -254,7 +304,10 @@ class OrderMerge(Merge):
 
     def prepare(self) -> None:
         st, q = self.st, self.q
-        st.index(ROWS, "order_external_id", "line_no")
+        if not st.postgres:
+            # SQLite joins through indexes (it has no hash join); PostgreSQL hashes the staged
+            # rows in every query here, so building this index would only cost time.
+            st.index(ROWS, "order_external_id", "line_no")
         # An empty line_no is the line's position among its order's lines in the file.
         if st.fetchall(f"SELECT 1 FROM {q(ROWS)} WHERE line_no IS NULL AND row_ok LIMIT 1"):
             st.execute(
@@ -264,11 +317,18 @@ class OrderMerge(Merge):
                 f"AND {q(ROWS)}.line_no IS NULL AND {q(ROWS)}.row_ok"
             )
         st.analyze(ROWS)
-        st.create_as(
-            HEADS,
-            f"SELECT * FROM {q(ROWS)} WHERE row_no IN (SELECT MIN(row_no) FROM {q(ROWS)} "
-            "WHERE order_external_id IS NOT NULL GROUP BY order_external_id)",
-        )
+        if st.postgres:
+            # One sort instead of a grouping joined back to the rows: about twice as fast.
+            heads = (
+                f"SELECT DISTINCT ON (order_external_id) * FROM {q(ROWS)} "
+                "WHERE order_external_id IS NOT NULL ORDER BY order_external_id, row_no"
+            )
+        else:
+            heads = (
+                f"SELECT * FROM {q(ROWS)} WHERE row_no IN (SELECT MIN(row_no) FROM {q(ROWS)} "
+                "WHERE order_external_id IS NOT NULL GROUP BY order_external_id)"
+            )
+        st.create_as(HEADS, heads)
         st.index(HEADS, "order_external_id")
         st.analyze(HEADS)
 
@@ -318,8 +378,18 @@ class OrderMerge(Merge):
     def _stale_lines(self) -> str:
         """SQL selecting stored lines of the file's orders that the file does not list."""
         q = self.q
+        lines = q(OrderLine._meta.db_table)
+        if self.st.postgres:
+            # The lines of the orders LINE_DIFF matched that none of its rows matched: two hash
+            # anti-joins on integers, twice as fast as matching external ids and line numbers.
+            return (
+                f"SELECT l.id, l.order_id FROM {lines} l WHERE l.order_id IN "
+                f"(SELECT order_id FROM {q(LINE_DIFF)} WHERE order_id IS NOT NULL) "
+                f"AND NOT EXISTS (SELECT 1 FROM {q(LINE_DIFF)} d WHERE d.line_id = l.id)"
+            )
+        # SQLite has no hash joins: this one goes through the index on the staged rows.
         return (
-            f"SELECT l.id, l.order_id FROM {q(OrderLine._meta.db_table)} l "
+            f"SELECT l.id, l.order_id FROM {lines} l "
             f"JOIN {q(Order._meta.db_table)} o ON o.id = l.order_id "
             f"JOIN {q(HEADS)} h ON h.order_external_id = o.external_id "
             f"WHERE NOT EXISTS (SELECT 1 FROM {q(ROWS)} s WHERE "
@@ -330,13 +400,17 @@ class OrderMerge(Merge):
         # Each set is computed once over the staged lines and used by the counts and the writes.
         st, q = self.st, self.q
         lines = self.line_target()
-        st.create_as(STALE, self._stale_lines())
+        # Each staged line with the stored line it matches and the values it will have, so that
+        # the counts and the writes share this one join.
+        values = ", ".join(f"{e} AS {q(c)}" for c, e, _ in lines.values)
         st.create_as(
             LINE_DIFF,
-            f"SELECT s.row_no AS row_no, o.id AS order_id, t.id AS line_id, CASE WHEN t.id IS "
-            f"NOT NULL AND ({self._changed(lines, touched=False)}) THEN 1 ELSE 0 END AS changed "
-            f"{self._from(lines)}",
+            "SELECT s.row_no AS row_no, s.order_external_id AS order_external_id, "
+            f"s.line_no AS line_no, o.id AS order_id, t.id AS line_id, {values}, "
+            f"CASE WHEN t.id IS NOT NULL AND ({self._changed(lines, touched=False)}) "
+            f"THEN 1 ELSE 0 END AS changed {self._from(lines)}",
         )
+        st.create_as(STALE, self._stale_lines())
         st.create_as(
             TOUCHED,
             f"SELECT order_id AS id FROM {q(LINE_DIFF)} WHERE order_id IS NOT NULL "
@@ -348,21 +422,67 @@ class OrderMerge(Merge):
             f"COALESCE(SUM(changed), 0) FROM {q(LINE_DIFF)}"
         )[0]
         (deleted,) = st.fetchall(f"SELECT COUNT(*) FROM {q(STALE)}")[0]
-        return {
-            "orders": orders,
-            "order_lines": Counts(
-                int(created), int(updated), int(total - created - updated), int(deleted)
-            ),
-        }
+        self.line_counts = Counts(
+            int(created), int(updated), int(total - created - updated), int(deleted)
+        )
+        self.order_counts = orders
+        return {"orders": orders, "order_lines": self.line_counts}
 
     def write(self, now: dt.datetime) -> None:
-        q = self.q
+        q, st = self.q, self.st
+        orders, order_lines = q(Order._meta.db_table), q(OrderLine._meta.db_table)
+        # Each statement only runs if the counts found rows for it: re-importing an unchanged
+        # file then costs no write at all.
         self.touch(Order._meta.db_table, now)
-        self.upsert(self.order_target(), now)
-        self.st.execute(
-            f"DELETE FROM {q(OrderLine._meta.db_table)} WHERE id IN (SELECT id FROM {q(STALE)})"
-        )
-        self.upsert(self.line_target(), now)
+        if self.order_counts.created:
+            self.insert_new(self.order_target(), now)
+        if self.order_counts.updated:
+            self.update_changed(self.order_target(), now)
+        if self.line_counts.deleted:
+            st.execute(f"DELETE FROM {order_lines} WHERE id IN (SELECT id FROM {q(STALE)})")
+        columns = [c for c, _, _ in self.line_target().values]
+        if self.line_counts.created:
+            # The new orders have ids now: the lines find them by external id.
+            st.analyze(LINE_DIFF)
+            with _concurrent_change():
+                st.execute(
+                    f"INSERT INTO {order_lines} (order_id, line_no, "
+                    f"{', '.join(q(c) for c in columns)}) SELECT o.id, d.line_no, "
+                    f"{', '.join(f'd.{q(c)}' for c in columns)} FROM {q(LINE_DIFF)} d "
+                    f"JOIN {orders} o ON o.external_id = d.order_external_id "
+                    "WHERE d.line_id IS NULL ORDER BY d.row_no"
+                )
+        if self.line_counts.updated:
+            st.execute(
+                f"UPDATE {order_lines} SET {', '.join(f'{q(c)} = d.{q(c)}' for c in columns)} "
+                f"FROM {q(LINE_DIFF)} d WHERE {order_lines}.id = d.line_id AND d.changed = 1"
+            )
+
+
+class ConcurrentChange(ImportFileError):
+    """Another transaction saved a record with a key this import is creating."""
+
+
+@contextmanager
+def _concurrent_change() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        if not _is_unique_violation(error):
+            raise
+        raise ConcurrentChange(
+            _(
+                "Someone saved some of the same records while this file was being imported, so "
+                "nothing was written. Import the file again."
+            )
+        ) from error
+
+
+def _is_unique_violation(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "23505":  # psycopg: unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(error)  # SQLite
 
 
 MERGES: dict[str, type[Merge]] = {

@@ -1,7 +1,8 @@
 """Temporary staging tables: the one place where PostgreSQL and SQLite are handled differently.
 
-An import parses and validates rows in Python, loads them in batches into a temporary table
-(PostgreSQL: ``COPY``; SQLite: ``executemany``) and does everything else — duplicate and reference
+An import parses and validates rows, loads them in batches into a temporary table (PostgreSQL:
+binary ``COPY``; SQLite: ``executemany``) — as tuples from the row reader, or as Arrow columns
+from the bulk CSV path (``load_columns``) — and does everything else — duplicate and reference
 checks, counts, upserts — as set-based SQL over that table, inside the import's transaction.
 Temporary tables live in the session, not in the database schema, and vanish with a rollback.
 """
@@ -12,8 +13,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from guanxi.core import pgcopy
+from guanxi.imports.columnar import StagedType, sqlite_datetime_text
 from guanxi.imports.formats import Kind
 
 _PG_TYPES = {
@@ -23,6 +27,17 @@ _PG_TYPES = {
     Kind.INT: "bigint",
     Kind.MONEY: "bigint",
     Kind.BOOL: "boolean",
+    Kind.DATE: "date",
+    Kind.DATETIME: "timestamptz",
+}
+# The binary COPY encoder's names for the staging types.
+_PG_COPY_TYPES = {
+    Kind.TEXT: "text",
+    Kind.EMAIL: "text",
+    Kind.ENUM: "text",
+    Kind.INT: "int8",
+    Kind.MONEY: "int8",
+    Kind.BOOL: "bool",
     Kind.DATE: "date",
     Kind.DATETIME: "timestamptz",
 }
@@ -101,7 +116,7 @@ class Staging:
     def _on_commit(self) -> str:
         return " ON COMMIT DROP" if self.postgres else ""
 
-    def load(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+    def load(self, name: str, rows: Sequence[Sequence[Any]], *, adapt: bool = True) -> None:
         """Append rows (values in the table's column order, Python-typed) to a staging table.
 
         Uses the DB-API connection directly, so it may run on the loader thread while the main
@@ -126,7 +141,7 @@ class Staging:
             for i, (_, kind) in enumerate(columns)
             if kind in (Kind.DATETIME, Kind.DATE)
         ]
-        if adapters:
+        if adapters and adapt:
             rows = [self._adapted(row, adapters) for row in rows]
         marks = ", ".join(["?"] * len(columns))
         cursor = raw.cursor()
@@ -134,6 +149,66 @@ class Staging:
             cursor.executemany(f"INSERT INTO {self.q(name)} ({names}) VALUES ({marks})", rows)
         finally:
             cursor.close()
+
+    def load_columns(self, name: str, columns: Sequence[pa.Array], *, batch_size: int) -> None:
+        """Append rows given as Arrow columns (typed as ``staged_types`` says), in the table's
+        column order, ``batch_size`` rows at a time. PostgreSQL takes them as one binary
+        ``COPY``, each batch encoded by Arrow."""
+        rows = len(columns[0])
+        batches = (
+            [c.slice(start, batch_size) for c in columns] for start in range(0, rows, batch_size)
+        )
+        if not self.postgres:
+            # Already adapted (``staged_types``): plain Python values for executemany.
+            for batch in batches:
+                self.load(
+                    name, list(zip(*(c.to_pylist() for c in batch), strict=True)), adapt=False
+                )
+            return
+        if not rows:
+            return
+        kinds = [kind for _, kind in self.tables[name]]
+        names = ", ".join(self.q(column) for column, _ in self.tables[name])
+        with (
+            self.raw.cursor() as cursor,
+            cursor.copy(f"COPY {self.q(name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            for i, batch in enumerate(batches):
+                # One stream: its signature before the first batch, its trailer after the last.
+                copy.write(
+                    pgcopy.encode_joined(
+                        [(_PG_COPY_TYPES[k], c) for k, c in zip(kinds, batch, strict=True)],
+                        signature=i == 0,
+                        trailer=(i + 1) * batch_size >= rows,
+                    )
+                )
+
+    def staged_types(self) -> dict[str, StagedType]:
+        """How ``load_columns`` wants each kind of column: Arrow type and adapters."""
+        types = {
+            Kind.TEXT: StagedType(pa.string()),
+            Kind.EMAIL: StagedType(pa.string()),
+            Kind.ENUM: StagedType(pa.string()),
+            Kind.INT: StagedType(pa.int64()),
+            Kind.MONEY: StagedType(pa.int64()),
+            Kind.BOOL: StagedType(pa.bool_()),
+        }
+        if self.postgres:
+            types[Kind.DATE] = StagedType(pa.date32())
+            types[Kind.DATETIME] = StagedType(
+                pa.timestamp("us", tz="UTC"), from_utc=lambda instants: instants
+            )
+            return types
+        types[Kind.DATE] = StagedType(pa.string(), adapt=self._sqlite_adapter(Kind.DATE))
+        zone = self.connection.timezone
+        utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+        types[Kind.DATETIME] = StagedType(
+            pa.string(),
+            adapt=self._sqlite_datetime,
+            # Arrow writes the same text as ``_sqlite_datetime`` only for a UTC connection.
+            from_utc=sqlite_datetime_text if utc else None,
+        )
+        return types
 
     def _sqlite_adapter(self, kind: str) -> Callable[[Any], Any]:
         if kind == Kind.DATETIME:
@@ -234,6 +309,13 @@ class Loader:
         self.wait()
         if rows:
             self._pending = self._executor.submit(self.st.load, name, rows)
+
+    def submit_columns(self, name: str, columns: Sequence[pa.Array], *, batch_size: int) -> None:
+        self.wait()
+        if len(columns[0]):
+            self._pending = self._executor.submit(
+                self.st.load_columns, name, columns, batch_size=batch_size
+            )
 
     def wait(self) -> None:
         if self._pending is not None:
