@@ -178,3 +178,30 @@ def test_the_upload_list_has_a_bounded_number_of_queries(
     with django_assert_max_num_queries(8):
         page = client.get(reverse("imports:import_list"))
     assert page.content.decode().count("p1") >= 1
+
+
+def test_a_requested_import_is_followed_until_a_worker_takes_it(
+    client, manager, django_capture_on_commit_callbacks, settings
+):
+    client.force_login(manager)
+    _upload(client, GOOD, capture=django_capture_on_commit_callbacks)
+    upload = ImportUpload.objects.get()
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django.tasks.backends.dummy.DummyBackend",
+            "QUEUES": ["default", "scoring"],
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:upload_import", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.status == UploadStatus.QUEUED
+    part = client.get(
+        reverse("imports:upload_detail", args=[upload.pk]), headers={"HX-Request": "true"}
+    ).content.decode()
+    assert 'hx-trigger="every 1s"' in part
+    assert "Waiting for the worker to import the file" in part
+    # A second request queues nothing more.
+    response = client.post(reverse("imports:upload_import", args=[upload.pk]), follow=True)
+    assert "Only a checked file without errors can be imported" in response.content.decode()
+    assert Event.objects.filter(kind="import.requested").count() == 1

@@ -9,6 +9,7 @@ class UploadStatus(models.TextChoices):
     UPLOADED = "uploaded", _("uploaded")
     CHECKING = "checking", _("checking")
     CHECKED = "checked", _("checked")
+    QUEUED = "queued", _("waiting to import")
     IMPORTING = "importing", _("importing")
     IMPORTED = "imported", _("imported")
     FAILED = "failed", _("failed")
@@ -73,7 +74,12 @@ class ImportUpload(models.Model):
 
     @property
     def busy(self) -> bool:
-        return self.status in (UploadStatus.UPLOADED, UploadStatus.CHECKING, UploadStatus.IMPORTING)
+        return self.status in (
+            UploadStatus.UPLOADED,
+            UploadStatus.CHECKING,
+            UploadStatus.QUEUED,
+            UploadStatus.IMPORTING,
+        )
 
     @property
     def can_import(self) -> bool:

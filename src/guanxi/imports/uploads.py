@@ -181,9 +181,14 @@ def upload_import_request(*, upload: ImportUpload, actor: Any) -> ImportUpload:
     from guanxi.imports.tasks import import_upload
 
     with transaction.atomic():
-        ImportUpload.objects.filter(pk=upload.pk).update(
-            imported_by=actor if getattr(actor, "is_authenticated", False) else None
+        # From CHECKED only, in one statement: a second click (or a second manager) queues
+        # nothing more, and the page follows the queued import at once.
+        queued = ImportUpload.objects.filter(pk=upload.pk, status=UploadStatus.CHECKED).update(
+            status=UploadStatus.QUEUED,
+            imported_by=actor if getattr(actor, "is_authenticated", False) else None,
         )
+        if not queued:
+            raise GuanxiError(_("This file is already being imported."), field="upload")
         event_record(
             kind="import.requested",
             actor=actor,
@@ -191,12 +196,13 @@ def upload_import_request(*, upload: ImportUpload, actor: Any) -> ImportUpload:
             data={"entity": upload.entity, "file": upload.original_name},
         )
         transaction.on_commit(lambda: import_upload.enqueue(upload.pk))
+    upload.refresh_from_db()
     return upload
 
 
 def upload_import(*, upload_id: int) -> ImportUpload | None:
     """Import the upload for real (every row is validated again), then delete the file."""
-    upload = _claim(upload_id, from_status=UploadStatus.CHECKED, to_status=UploadStatus.IMPORTING)
+    upload = _claim(upload_id, from_status=UploadStatus.QUEUED, to_status=UploadStatus.IMPORTING)
     if upload is None:
         return None
     outcome = _run(upload, dry_run=False, actor=upload.imported_by)
