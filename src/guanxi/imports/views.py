@@ -3,7 +3,6 @@ then import it. The check and the import run in the background worker (``imports
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django import forms
@@ -19,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanxi.core.choices import Role
+from guanxi.core.downloads import csv_lines, csv_response
 from guanxi.core.errors import GuanxiError
 from guanxi.core.services import event_record
 from guanxi.imports.models import ImportUpload, UploadStatus
@@ -146,11 +146,6 @@ def upload_import(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("imports:upload_detail", pk=upload.pk)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 def upload_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The errors of the check (or of the import) as CSV: row, column, value, what to do."""
@@ -165,19 +160,9 @@ def upload_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         data={"rows": len(errors)},
         ip_address=request.META.get("REMOTE_ADDR"),
     )
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff"  # so that Excel opens the UTF-8 file with its Chinese text intact
-        yield writer.writerow([_("row"), _("column"), _("value"), _("error")])
-        for error in errors:
-            yield writer.writerow([error["row"], error["column"], error["value"], error["message"]])
-        omitted = summary.get("error_count", 0) - len(errors)
-        if omitted > 0:
-            yield writer.writerow(
-                ["", "", "", _("%(count)s more errors not listed") % {"count": omitted}]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="upload-{upload.pk}-errors.csv"'
-    return response
+    omitted = summary.get("error_count", 0) - len(errors)
+    rows = [[e["row"], e["column"], e["value"], e["message"]] for e in errors]
+    if omitted > 0:
+        rows.append(["", "", "", _("%(count)s more errors not listed") % {"count": omitted}])
+    lines = csv_lines([_("row"), _("column"), _("value"), _("error")], rows)
+    return csv_response(lines, filename=f"upload-{upload.pk}-errors.csv")
