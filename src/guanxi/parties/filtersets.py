@@ -125,6 +125,16 @@ class TagFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(Exists(links))
 
 
+def _standing_filter(measure: str, choices: Any, label: Any) -> django_filters.ChoiceFilter:
+    """A filter on one measure of the latest scoring run (the ``standing__`` annotation)."""
+    return django_filters.ChoiceFilter(
+        field_name=f"standing__{measure}",
+        choices=_choices(choices),
+        label=capfirst(label),
+        empty_label=_("Any"),
+    )
+
+
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search",
@@ -151,36 +161,13 @@ class CustomerFilterSet(django_filters.FilterSet):
         label=_label(Customer, "tags"),
         widget=forms.CheckboxSelectMultiple,
     )
-    actual_level = django_filters.ChoiceFilter(
-        field_name="standing__actual_level",
-        choices=_choices(RelationshipLevel),
-        label=capfirst(_("actual level")),
-        empty_label=_("Any"),
+    actual_level = _standing_filter("actual_level", RelationshipLevel, _("actual level"))
+    partnership_stage = _standing_filter(
+        "partnership_stage", PartnershipStage, _("partnership stage")
     )
-    partnership_stage = django_filters.ChoiceFilter(
-        field_name="standing__partnership_stage",
-        choices=_choices(PartnershipStage),
-        label=capfirst(_("partnership stage")),
-        empty_label=_("Any"),
-    )
-    abc_class = django_filters.ChoiceFilter(
-        field_name="standing__abc_class",
-        choices=_choices(ValueClass),
-        label=capfirst(_("value class")),
-        empty_label=_("Any"),
-    )
-    lifecycle_stage = django_filters.ChoiceFilter(
-        field_name="standing__lifecycle_stage",
-        choices=_choices(LifecycleStage),
-        label=capfirst(_("lifecycle stage")),
-        empty_label=_("Any"),
-    )
-    level_gap = django_filters.ChoiceFilter(
-        field_name="standing__level_gap",
-        choices=_choices(LevelGap),
-        label=capfirst(_("level gap")),
-        empty_label=_("Any"),
-    )
+    abc_class = _standing_filter("abc_class", ValueClass, _("value class"))
+    lifecycle_stage = _standing_filter("lifecycle_stage", LifecycleStage, _("lifecycle stage"))
+    level_gap = _standing_filter("level_gap", LevelGap, _("level gap"))
     sort = SortFilter(label=_("Sort by"), empty_label=None)
 
     class Meta:
