@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.forms import AdminSignInForm
 from guanxi.core.models import Event, StaffProfile, Team
 
 admin.site.site_header = _("Guanxi administration")
 admin.site.site_title = _("Guanxi")
 admin.site.index_title = _("Customer relationships")
+# The admin's own sign-in page is locked out like ours (guanxi.core.signin).
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(Team)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from guanxi.core.forms import SignInForm
 from guanxi.core.selectors import home_counts, staff_language
 from guanxi.core.services import staff_language_set
 
@@ -67,9 +68,13 @@ def _remember_in_cookie(response: HttpResponse, language: str) -> None:
 
 
 class SignInView(LoginView):
-    """Django's sign-in, then on to the page asked for in the user's own language."""
+    """Django's sign-in, then on to the page asked for in the user's own language.
+
+    Too many failed sign-ins lock the username for a while (``guanxi.core.signin``).
+    """
 
     template_name = "registration/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
     def form_valid(self, form) -> HttpResponse:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from guanxi.core.errors import GuanxiError
 from guanxi.core.models import Event
+from guanxi.core.requests import client_ip
 from guanxi.core.services import event_record
 from guanxi.engagement.choices import OPEN_CASE_STATUSES
 from guanxi.engagement.forms import (
@@ -148,7 +149,7 @@ def _customer_data(request: HttpRequest, case: Case) -> list[dict[str, Any]]:
             customer=customer,
             subject=customer,
             data={"fields": [s["field"] for s in shown], "page": "case_detail", "case": case.pk},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
     return shown
 

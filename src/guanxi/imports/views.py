@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from guanxi.core.choices import Role
 from guanxi.core.downloads import csv_lines, csv_response
 from guanxi.core.errors import GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.core.services import event_record
 from guanxi.imports.models import ImportUpload, UploadStatus
 from guanxi.imports.schemas import SCHEMAS
@@ -158,7 +159,7 @@ def upload_errors(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         actor=request.user,
         subject=upload,
         data={"rows": len(errors)},
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
     )
     omitted = summary.get("error_count", 0) - len(errors)
     rows = [[e["row"], e["column"], e["value"], e["message"]] for e in errors]

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.downloads import csv_lines, csv_response
+from guanxi.core.requests import client_ip
 from guanxi.core.services import event_record
 from guanxi.hierarchy.choices import LevelGap, PartnershipStage, RelationshipLevel
 from guanxi.hierarchy.selectors import latest_run
@@ -339,7 +340,7 @@ def customer_export(request: HttpRequest) -> HttpResponse:
         event_record(
             kind="customers.exported",
             actor=request.user,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
+            ip_address=client_ip(request),
             data={
                 "filters": _filters_applied(request),
                 "rows": rows,

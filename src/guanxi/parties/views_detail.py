@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from guanxi.analytics.config import ConfigError, ScoringConfig
 from guanxi.analytics.relationship import RelationshipPolicy
 from guanxi.core.errors import GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.core.services import event_record
 from guanxi.core.templatetags.guanxi import currency_symbol
 from guanxi.engagement.forms import CaseOpenForm, InteractionLogForm
@@ -128,7 +129,7 @@ def _personal_data(
             customer=customer,
             subject=customer,
             data={"fields": fields, "contacts": contacts_with_data, "page": "customer_detail"},
-            ip_address=request.META.get("REMOTE_ADDR"),
+            ip_address=client_ip(request),
         )
     return profile, people, visible
 
