@@ -1,6 +1,7 @@
 # Guanxi — the two commands the README promises:
 #   make demo   set up, migrate, generate demo data, print the demo login, serve http://127.0.0.1:8000
-#   make test   set up, lint, run the whole suite (SQLite by default; PostgreSQL with GUANXI_DATABASE_URL)
+#   make test   set up, lint, run the whole suite and fuzz the REST API with schemathesis
+#               (SQLite by default; PostgreSQL with GUANXI_DATABASE_URL)
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export UV_PYTHON_DOWNLOADS := never
@@ -12,7 +13,7 @@ DEMO_CUSTOMERS ?= 10000
 DEMO_SEED ?= 42
 PYTEST_ARGS ?=
 
-.PHONY: help demo serve test lint format messages clean
+.PHONY: help demo serve test lint format messages clean api-fuzz
 
 help:
 	@echo "make demo   - set up, load the demo company and serve it on http://127.0.0.1:8000"
@@ -46,6 +47,10 @@ lint: .venv/.test-synced
 
 test: lint
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	scripts/api-fuzz
+
+api-fuzz: .venv/.test-synced
+	scripts/api-fuzz
 
 format: .venv/.test-synced
 	.venv/bin/ruff check --fix .

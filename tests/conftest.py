@@ -44,3 +44,13 @@ def product(db):
     return Product.objects.create(
         sku="TEA-1", name="Green tea", unit_price_cents=12_000, unit_cost_cents=7_000
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Tests create many users; the production hasher's million PBKDF2 rounds would dominate."""
+    # The demo stores its login with the real hasher, so keep it to check that one.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

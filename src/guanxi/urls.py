@@ -8,6 +8,7 @@ from guanxi.hierarchy import views as hierarchy_views
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("api/", include("guanxi.api_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", hierarchy_views.dashboard, name="home"),
@@ -22,3 +23,8 @@ urlpatterns += i18n_patterns(
     path("imports/", include("guanxi.imports.urls")),
     prefix_default_language=False,
 )
+
+# Under /api/ these answer in the API's JSON error shape; elsewhere Django's pages.
+handler400 = "guanxi.core.api.bad_request"
+handler404 = "guanxi.core.api.not_found"
+handler500 = "guanxi.core.api.server_error"
