@@ -249,6 +249,7 @@ def test_the_timeline_puts_everything_in_one_list_newest_first(client, acme, sal
         from_value="reactive",
         to_value="proactive",
     )
+    acme.marketing_consent = True  # an offer only to a customer who agreed to marketing
     task_create(customer=acme, title="Send the catalogue", due_on=TODAY, purpose="offer")
 
     client.force_login(sales)

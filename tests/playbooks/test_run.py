@@ -77,7 +77,7 @@ def test_the_default_playbooks_are_installed_in_both_languages():
 def test_each_standing_default_issues_its_task(run, owner, code, measures, purpose, due_in):
     neutral = customer_new(owner=owner)
     score_create(run, neutral)
-    target = customer_new(owner=owner)
+    target = customer_new(owner=owner, marketing_consent=True)  # offers need consent
     score_create(run, target, **measures)
 
     summary = playbooks_run(run=run, today=TODAY)
@@ -351,7 +351,7 @@ def test_the_latest_successful_run_is_used_by_default():
     run_create(as_of=TODAY, status="failed")
     run_create(as_of=TODAY, status="running")
     assert scoring_run_latest() == latest
-    c = customer_new()
+    c = customer_new(marketing_consent=True)
     score_create(old, c, lifecycle_stage="decline")
     score_create(latest, c, lifecycle_stage="churned", abc_class="A")
     playbooks_run(today=TODAY)

@@ -237,7 +237,7 @@ def test_the_database_refuses_a_second_open_task_for_a_reason(owner):
 
 
 def test_manual_tasks(owner):
-    c = customer_new(owner=owner)
+    c = customer_new(owner=owner, marketing_consent=True)
     with translation.override("zh-hans"):
         task = task_create(
             customer=c, title="寄送样品", due_on=TODAY + DAY, purpose="offer", owner=owner
@@ -262,7 +262,7 @@ def test_manual_tasks(owner):
 
 
 def test_complete_cancel_and_assign(owner, other_user):
-    c = customer_new(owner=owner)
+    c = customer_new(owner=owner, marketing_consent=True)
     task = task_create(customer=c, title="Visit", due_on=TODAY, purpose="advice", owner=owner)
     task = task_assign(task=task, owner=other_user, actor=owner)
     assert task.owner == other_user

@@ -26,17 +26,25 @@ import numpy as np
 import pyarrow as pa
 from django.conf import settings
 from django.db import connections
-from django.db.models import CharField
+from django.db.models import CharField, Prefetch, QuerySet
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from guanxi.assessments.banding import STAGES, BandSet, stage_rank
 from guanxi.assessments.choices import (
+    ASSESSABLE_CUSTOMER_TYPES,
     ASSESSMENT_VALIDITY_DAYS,
     COMPANY_RATER_ROLES,
     RaterRole,
 )
-from guanxi.assessments.models import Assessment, Questionnaire, ScoreBand
+from guanxi.assessments.models import (
+    Assessment,
+    AssessmentAnswer,
+    Questionnaire,
+    QuestionnaireItem,
+    ScoreBand,
+)
+from guanxi.parties.selectors import customers_visible, visible_through_customer
 
 # Stages this far apart (or more) between the company's view and the customer's are a gap.
 PERCEPTION_GAP_STAGES = 1
@@ -400,3 +408,45 @@ def dimension_scores(assessment: RelationshipAssessment) -> list[DimensionScore]
         for value, label in Dimension.choices
         if value in company or value in customer
     ]
+
+
+# -- the REST API ------------------------------------------------------------------------------
+
+
+def customers_assessable(*, user: Any) -> QuerySet:
+    """The business and channel customers ``user`` may see: those with a partnership to assess."""
+    return customers_visible(user=user).filter(customer_type__in=ASSESSABLE_CUSTOMER_TYPES)
+
+
+def assessments_visible(*, user: Any) -> QuerySet[Assessment]:
+    """The assessments of the customers ``user`` may see, with their questionnaire, rater,
+    customer and answers (three queries for any number of rows)."""
+    answers = (
+        AssessmentAnswer.objects.select_related("item")
+        .only("id", "assessment_id", "score", "item__id", "item__position", "item__dimension")
+        .order_by("item__position")
+    )
+    assessments = (
+        Assessment.objects.select_related("questionnaire", "rater", "customer")
+        .only(
+            *(f.name for f in Assessment._meta.concrete_fields),
+            "questionnaire__id",
+            "questionnaire__code",
+            "questionnaire__version",
+            "rater__id",
+            "rater__username",
+            "customer__id",
+            "customer__external_id",
+            "customer__name",
+        )
+        .prefetch_related(Prefetch("answers", queryset=answers))
+    )
+    return visible_through_customer(assessments, user=user)
+
+
+def questionnaires_with_content() -> QuerySet[Questionnaire]:
+    """Questionnaire versions with their items and bands (three queries for any number)."""
+    return Questionnaire.objects.prefetch_related(
+        Prefetch("items", queryset=QuestionnaireItem.objects.order_by("position")),
+        Prefetch("bands", queryset=ScoreBand.objects.order_by("min_score")),
+    )

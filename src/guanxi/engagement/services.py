@@ -2,16 +2,22 @@
 transaction, so the customer timeline and the audit trail never disagree with the data."""
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.models import Event
 from guanxi.core.services import event_record
 from guanxi.engagement.choices import CASE_TRANSITIONS, CaseStatus, Satisfaction, Severity
 from guanxi.engagement.models import Case, Interaction, SurveyResponse
+from guanxi.engagement.selectors import interactions_by_external_id
 from guanxi.parties.models import Customer
 from guanxi.playbooks.services import tasks_complete_from_interactions
 
@@ -58,6 +64,171 @@ def interaction_log(
     )
     tasks_complete_from_interactions([interaction], actor=actor)  # open tasks it carries out
     return interaction
+
+
+# Rows per INSERT statement of a bulk write.
+BULK_BATCH_SIZE = 1000
+# The fields of an interaction a bulk item may give besides the required ones.
+_BULK_OPTIONAL_FIELDS = ("contact", "order", "staff", "notes")
+_BULK_REQUIRED_FIELDS = (
+    "customer",
+    "external_id",
+    "occurred_at",
+    "channel",
+    "direction",
+    "service_phase",
+    "purpose",
+)
+
+
+@dataclass
+class InteractionsBulkResult:
+    """What ``interactions_log_bulk`` did, item by item in the order given.
+
+    ``statuses[i]`` is ``"created"`` or ``"existing"``; ``interactions[i]`` the stored interaction
+    (for an existing one, only ``pk``, ``external_id`` and ``customer_id`` are loaded);
+    ``completed_tasks[i]`` the ids of the open tasks that item's new interaction carried out.
+    """
+
+    interactions: list[Interaction] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    completed_tasks: list[list[int]] = field(default_factory=list)
+
+    @property
+    def created(self) -> int:
+        return self.statuses.count("created")
+
+    @property
+    def existing(self) -> int:
+        return self.statuses.count("existing")
+
+    @property
+    def tasks_completed(self) -> int:
+        return sum(len(ids) for ids in self.completed_tasks)
+
+
+def _bulk_items_check(items: Sequence[dict[str, Any]], existing: dict[str, tuple[int, int]]):
+    """Validate what can be validated without the database (choices, lengths, blanks), a repeated
+    external id, and an external id already used for another customer's interaction. Raises one
+    ``ValidationError`` naming every bad item as ``interactions.<index>.<field>``."""
+    errors: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    built: list[Interaction] = []
+    for n, item in enumerate(items):
+        missing = [f for f in _BULK_REQUIRED_FIELDS if item.get(f) in (None, "")]
+        for name in missing:
+            errors[f"interactions.{n}.{name}"] = [_("This field is required.")]
+        unknown = set(item) - set(_BULK_REQUIRED_FIELDS) - set(_BULK_OPTIONAL_FIELDS)
+        for name in sorted(unknown):
+            errors[f"interactions.{n}.{name}"] = [_("An interaction has no such field.")]
+        if missing or unknown:
+            built.append(Interaction())
+            continue
+        interaction = Interaction(**item)
+        built.append(interaction)
+        try:
+            # No foreign keys and no uniqueness here: those would query once per item.
+            interaction.clean_fields(exclude=["customer", "contact", "order", "staff"])
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors[f"interactions.{n}.{name}"] = list(messages)
+        customer = item["customer"]
+        for relation in ("contact", "order"):
+            related = item.get(relation)
+            if related is not None and related.customer_id != customer.pk:
+                errors[f"interactions.{n}.{relation}"] = [
+                    _("It belongs to another customer than the interaction.")
+                ]
+        external_id = item["external_id"]
+        if external_id in seen:
+            errors[f"interactions.{n}.external_id"] = [
+                _("The external id %(id)s is given twice in this request (items %(a)s and %(b)s).")
+                % {"id": external_id, "a": seen[external_id], "b": n}
+            ]
+        seen.setdefault(external_id, n)
+        stored = existing.get(external_id)
+        if stored is not None and stored[1] != customer.pk:
+            errors[f"interactions.{n}.external_id"] = [
+                _("The external id %(id)s is already used by an interaction with another customer.")
+                % {"id": external_id}
+            ]
+    if errors:
+        raise ValidationError(errors)
+    return built
+
+
+@transaction.atomic
+def interactions_log_bulk(
+    *,
+    interactions: Sequence[dict[str, Any]],
+    actor: Any = None,
+    ip_address: str | None = None,
+    batch_size: int = BULK_BATCH_SIZE,
+) -> InteractionsBulkResult:
+    """Log many interactions at once, idempotently by external id: an item whose external id is
+    stored already (for the same customer) is reported ``existing`` and left as it is; the others
+    are created. All or nothing: one bad item (``ValidationError`` naming
+    ``interactions.<index>.<field>``) and nothing is written.
+
+    Each item holds the interaction's fields (``customer`` and optionally ``contact``, ``order``,
+    ``staff`` as objects the caller looked up and may use). Set-based like ``interaction_log`` one
+    at a time: the interactions and their ``interaction.logged`` events are bulk-inserted, the open
+    tasks they carry out are completed in one pass (``tasks_complete_from_interactions``), and one
+    ``interactions.bulk_created`` audit event records the counts when anything was created.
+    """
+    existing = interactions_by_external_id(item.get("external_id") for item in interactions)
+    built = _bulk_items_check(interactions, existing)
+    result = InteractionsBulkResult()
+    new: list[Interaction] = []
+    for item, interaction in zip(interactions, built, strict=True):
+        stored = existing.get(item["external_id"])
+        if stored is None:
+            new.append(interaction)
+            result.statuses.append("created")
+            result.interactions.append(interaction)
+        else:
+            result.statuses.append("existing")
+            result.interactions.append(
+                Interaction(pk=stored[0], external_id=item["external_id"], customer_id=stored[1])
+            )
+    if not new:
+        result.completed_tasks = [[] for _item in interactions]
+        return result
+    Interaction.objects.bulk_create(new, batch_size=batch_size)
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    subject_type = ContentType.objects.get_for_model(Interaction)
+    Event.objects.bulk_create(
+        (
+            Event(
+                kind="interaction.logged",
+                actor=actor_obj,
+                customer_id=i.customer_id,
+                subject_type=subject_type,
+                subject_id=i.pk,
+                data={"channel": i.channel, "direction": i.direction, "purpose": i.purpose},
+            )
+            for i in new
+        ),
+        batch_size=batch_size,
+    )
+    done: dict[int, list[int]] = {}
+    for task in tasks_complete_from_interactions(new, actor=actor):
+        done.setdefault(task.completed_by_interaction_id, []).append(task.pk)
+    result.completed_tasks = [
+        done.get(i.pk, []) if status == "created" else []
+        for i, status in zip(result.interactions, result.statuses, strict=True)
+    ]
+    event_record(
+        kind="interactions.bulk_created",
+        actor=actor,
+        data={
+            "created": result.created,
+            "existing": result.existing,
+            "completed_tasks": result.tasks_completed,
+        },
+        ip_address=ip_address,
+    )
+    return result
 
 
 @transaction.atomic

@@ -29,8 +29,14 @@ from guanxi.core.choices import Role
 from guanxi.engagement.choices import Direction, Purpose
 from guanxi.engagement.models import Interaction
 from guanxi.hierarchy.choices import FoundationHealth, LevelGap, PartnershipStage, RelationshipLevel
+from guanxi.hierarchy.models import Bond, HierarchyPolicy
 from guanxi.parties.models import Customer
-from guanxi.parties.selectors import customers_hidden, customers_visible, user_roles
+from guanxi.parties.selectors import (
+    customers_hidden,
+    customers_visible,
+    user_roles,
+    visible_through_customer,
+)
 from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
 from guanxi.scoring.models import CustomerScore, ScoringRun
 
@@ -723,3 +729,34 @@ def customers_at_risk(
         # Descending on both, so SQLite walks score_dash_profit backwards and stops early.
         .order_by("-profit_cents", "-customer_id")
     )
+
+
+# -- the REST API --------------------------------------------------------------------------------
+
+
+def hierarchy_policy() -> HierarchyPolicy:
+    """The hierarchy policy in force, read without writing: the stored row, or the engine's
+    defaults (unsaved) before anyone has saved one."""
+    return HierarchyPolicy.objects.filter(pk=1).first() or HierarchyPolicy(pk=1)
+
+
+def run_succeeded(run_id: int) -> ScoringRun | None:
+    """The successful run ``run_id`` (without its bulky JSON columns), or None."""
+    return (
+        ScoringRun.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED)
+        .defer("metadata", "config", "policy")
+        .first()
+    )
+
+
+def bonds_visible(*, user: Any) -> QuerySet[Bond]:
+    """The bonds of the customers ``user`` may see, with the customer and who recorded them."""
+    bonds = Bond.objects.select_related("customer", "recorded_by").only(
+        *(f.name for f in Bond._meta.concrete_fields),
+        "customer__id",
+        "customer__external_id",
+        "customer__name",
+        "recorded_by__id",
+        "recorded_by__username",
+    )
+    return visible_through_customer(bonds, user=user)

@@ -156,6 +156,8 @@ class CustomerFilterSet(django_filters.FilterSet):
         choices=[], label=_label(Customer, "region"), empty_label=_("Any")
     )
     tag = TagFilter(
+        # ``field_name`` only names the relation for the API schema; ``TagFilter.filter`` decides.
+        field_name="tags",
         queryset=Tag.objects.order_by("name"),
         to_field_name="name",
         label=_label(Customer, "tags"),
@@ -184,7 +186,12 @@ class CustomerFilterSet(django_filters.FilterSet):
             .values_list("region", flat=True)
             .distinct()
         )
-        self.filters["region"].extra["choices"] = [(r, r) for r in regions]
+        region = self.filters["region"]
+        region.extra["choices"] = [(r, r) for r in regions]
+        # A filter builds its form field once and keeps it; if anything built the class-level
+        # filter's field (the API schema does), the copy here holds that stale field: drop it.
+        if hasattr(region, "_field"):
+            del region._field
         owner_field = self.form.fields["owner"]
         owner_field.label_from_instance = lambda u: u.get_full_name() or u.get_username()
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, FilteredRelation, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from guanxi.assessments.models import Assessment, AssessmentAnswer
 from guanxi.core.choices import Role
-from guanxi.core.models import StaffProfile
-from guanxi.engagement.models import Case, Interaction
+from guanxi.core.models import Event, StaffProfile
+from guanxi.engagement.models import Case, Interaction, SurveyResponse
 from guanxi.hierarchy.choices import FoundationHealth, LevelGap, PartnershipStage, RelationshipLevel
+from guanxi.hierarchy.models import Bond
 from guanxi.parties.models import Customer
 from guanxi.playbooks.models import Task
-from guanxi.sales.models import Order
+from guanxi.sales.models import Order, OrderLine
 from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
 from guanxi.scoring.models import CustomerScore, ScoreChange
 
@@ -60,6 +66,24 @@ def customers_visible(*, user: Any) -> QuerySet[Customer]:
     """
     rule = _visibility_rule(user)
     return Customer.objects.all() if rule is None else Customer.objects.filter(rule)
+
+
+def customers_by_reference(*, user: Any, refs: Iterable[int | str]) -> dict[int | str, Customer]:
+    """The customers ``user`` sees among ``refs`` — ids (int) and external ids (str) — keyed by
+    the reference, in one query. A reference missing from the result names a customer that does
+    not exist or that ``user`` may not see (the caller says "not found" for both)."""
+    ids = {r for r in refs if isinstance(r, int)}
+    external_ids = {r for r in refs if isinstance(r, str)}
+    if not ids and not external_ids:
+        return {}
+    found: dict[int | str, Customer] = {}
+    rule = Q(pk__in=sorted(ids)) | Q(external_id__in=sorted(external_ids))
+    for customer in customers_visible(user=user).filter(rule):
+        if customer.pk in ids:
+            found[customer.pk] = customer
+        if customer.external_id in external_ids:
+            found[customer.external_id] = customer
+    return found
 
 
 def customers_hidden(*, user: Any) -> QuerySet[Customer]:
@@ -405,3 +429,306 @@ def customers_standing_annotate(customers: QuerySet[Customer]) -> QuerySet[Custo
     return customers.annotate(
         **{f"standing_{name}": F(f"standing__{name}") for name in STANDING_FIELDS}
     )
+
+
+# -- one customer's dossier (data requests) ----------------------------------------------------
+
+DOSSIER_FORMAT = "guanxi.customer_dossier"
+DOSSIER_VERSION = 1
+
+
+def _plain_value(value: Any) -> Any:
+    """``value`` as JSON has it: dates and times as ISO 8601 strings (times in the local time
+    zone, with its offset), decimals as strings, non-finite floats as null."""
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).isoformat()
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _plain_rows(rows, renames: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """``values()`` rows with plain JSON values; ``renames`` maps lookups to output keys."""
+    renames = renames or {}
+    return [{renames.get(k, k): _plain_value(v) for k, v in row.items()} for row in rows]
+
+
+def customer_dossier(*, customer: Customer) -> dict[str, Any]:
+    """Everything Guanxi holds about ``customer``, as a JSON-serialisable document.
+
+    For a data request (``guanxi customer export``): the customer's fields (personal data and
+    tags included), contacts, orders with their lines, interactions, cases, survey responses,
+    tasks, bonds, stage assessments with their answers, the scores of every scoring run and the
+    changes between runs, and the events about the customer. Dates and times are ISO 8601 strings
+    (local time with its offset); money is integer cents of ``currency``. Staff appear by
+    username. Not included: line costs (the company's, not the customer's) and the IP addresses
+    of staff in the events.
+    """
+    c = Customer.objects.select_related("owner").get(pk=customer.pk)
+    profile = {
+        "id": c.pk,
+        "external_id": c.external_id,
+        "name": c.name,
+        "customer_type": c.customer_type,
+        "owner": c.owner.get_username() if c.owner else None,
+        "region": c.region,
+        "phone": c.phone,
+        "email": c.email,
+        "wechat_id": c.wechat_id,
+        "address": c.address,
+        "marketing_consent": c.marketing_consent,
+        "is_active": c.is_active,
+        "tags": sorted(c.tags.values_list("name", flat=True)),
+        "created_at": _plain_value(c.created_at),
+        "updated_at": _plain_value(c.updated_at),
+    }
+
+    contacts = _plain_rows(
+        c.contacts.order_by("pk").values(
+            "id",
+            "external_id",
+            "name",
+            "job_title",
+            "phone",
+            "email",
+            "wechat_id",
+            "is_primary",
+            "created_at",
+            "updated_at",
+        )
+    )
+
+    lines_by_order: dict[int, list[dict[str, Any]]] = {}
+    for line in (
+        OrderLine.objects.filter(order__customer=c)
+        .order_by("order_id", "line_no")
+        .values(
+            "order_id", "line_no", "product__sku", "product__name", "quantity", "unit_price_cents"
+        )
+    ):
+        lines_by_order.setdefault(line.pop("order_id"), []).append(
+            {
+                "line_no": line["line_no"],
+                "sku": line["product__sku"],
+                "product": line["product__name"],
+                "quantity": line["quantity"],
+                "unit_price_cents": line["unit_price_cents"],
+                "amount_cents": line["quantity"] * line["unit_price_cents"],
+            }
+        )
+    orders = _plain_rows(
+        Order.objects.filter(customer=c)
+        .order_by("placed_at", "pk")
+        .values(
+            "id",
+            "external_id",
+            "placed_at",
+            "promised_delivery_on",
+            "delivered_on",
+            "channel",
+            "status",
+        )
+    )
+    for order in orders:
+        order["lines"] = lines_by_order.get(order["id"], [])
+        order["amount_cents"] = sum(line["amount_cents"] for line in order["lines"])
+
+    interactions = _plain_rows(
+        Interaction.objects.filter(customer=c)
+        .order_by("occurred_at", "pk")
+        .values(
+            "id",
+            "external_id",
+            "occurred_at",
+            "channel",
+            "direction",
+            "service_phase",
+            "purpose",
+            "contact__external_id",
+            "order__external_id",
+            "staff__username",
+            "notes",
+        ),
+        {
+            "contact__external_id": "contact",
+            "order__external_id": "order",
+            "staff__username": "staff",
+        },
+    )
+
+    cases = _plain_rows(
+        Case.objects.filter(customer=c)
+        .order_by("opened_at", "pk")
+        .values(
+            "id",
+            "external_id",
+            "kind",
+            "category",
+            "subject",
+            "description",
+            "satisfaction",
+            "severity",
+            "status",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "due_at",
+            "resolution",
+            "owner__username",
+            "contact__external_id",
+            "order__external_id",
+        ),
+        {
+            "owner__username": "owner",
+            "contact__external_id": "contact",
+            "order__external_id": "order",
+        },
+    )
+
+    surveys = _plain_rows(
+        SurveyResponse.objects.filter(customer=c)
+        .order_by("answered_at", "pk")
+        .values("id", "answered_at", "csat", "nps", "comment", "case__external_id"),
+        {"case__external_id": "case"},
+    )
+
+    tasks = [
+        {
+            "id": t.pk,
+            "title": t.custom_title or (t.wording.title if t.wording else ""),
+            "reason": t.custom_reason or (t.wording.reason if t.wording else ""),
+            "reason_key": t.reason_key,
+            "purpose": t.purpose,
+            "channel": t.channel,
+            "priority": t.priority,
+            "status": t.status,
+            "due_on": _plain_value(t.due_on),
+            "owner": t.owner.get_username() if t.owner else None,
+            "order": t.order.external_id if t.order else None,
+            "created_at": _plain_value(t.created_at),
+            "completed_at": _plain_value(t.completed_at),
+            "cancelled_at": _plain_value(t.cancelled_at),
+        }
+        for t in Task.objects.filter(customer=c)
+        .select_related("wording", "owner", "order")
+        .order_by("created_at", "pk")
+    ]
+
+    bonds = _plain_rows(
+        Bond.objects.filter(customer=c)
+        .order_by("started_on", "pk")
+        .values(
+            "id",
+            "instrument",
+            "kind",
+            "started_on",
+            "ended_on",
+            "note",
+            "recorded_by__username",
+            "created_at",
+        ),
+        {"recorded_by__username": "recorded_by"},
+    )
+
+    answers: dict[int, list[dict[str, int]]] = {}
+    for row in (
+        AssessmentAnswer.objects.filter(assessment__customer=c)
+        .order_by("assessment_id", "item__position")
+        .values("assessment_id", "item__position", "score")
+    ):
+        answers.setdefault(row["assessment_id"], []).append(
+            {"item": row["item__position"], "score": row["score"]}
+        )
+    assessments = _plain_rows(
+        Assessment.objects.filter(customer=c)
+        .order_by("answered_on", "pk")
+        .values(
+            "id",
+            "questionnaire__code",
+            "questionnaire__version",
+            "rater_role",
+            "rater__username",
+            "rater_name",
+            "answered_on",
+            "mean_score",
+            "stage",
+            "notes",
+        ),
+        {
+            "questionnaire__code": "questionnaire",
+            "questionnaire__version": "questionnaire_version",
+            "rater__username": "rater",
+        },
+    )
+    for assessment in assessments:
+        assessment["answers"] = answers.get(assessment["id"], [])
+
+    measures = [
+        f.attname
+        for f in CustomerScore._meta.concrete_fields
+        if f.attname not in {"id", "customer_id", "run_id"}
+    ]
+    scores = _plain_rows(
+        CustomerScore.objects.filter(customer=c)
+        .order_by("run__as_of", "run_id")
+        .values("run_id", "run__as_of", "run__status", *measures),
+        {"run_id": "run", "run__as_of": "as_of", "run__status": "run_status"},
+    )
+    score_changes = _plain_rows(
+        ScoreChange.objects.filter(customer=c)
+        .order_by("run__as_of", "run_id", "measure")
+        .values("run_id", "previous_run_id", "run__as_of", "measure", "from_value", "to_value"),
+        {"run_id": "run", "previous_run_id": "previous_run", "run__as_of": "as_of"},
+    )
+
+    events = [
+        {
+            "id": e["id"],
+            "occurred_at": _plain_value(e["occurred_at"]),
+            "kind": e["kind"],
+            "actor": e["actor__username"],
+            "subject": (
+                f"{e['subject_type__app_label']}.{e['subject_type__model']}"
+                if e["subject_type__model"]
+                else None
+            ),
+            "subject_id": e["subject_id"],
+            "data": e["data"],
+        }
+        for e in Event.objects.filter(customer=c)
+        .order_by("occurred_at", "pk")
+        .values(
+            "id",
+            "occurred_at",
+            "kind",
+            "actor__username",
+            "subject_type__app_label",
+            "subject_type__model",
+            "subject_id",
+            "data",
+        )
+    ]
+
+    return {
+        "format": DOSSIER_FORMAT,
+        "version": DOSSIER_VERSION,
+        "generated_at": _plain_value(timezone.now()),
+        "currency": settings.CURRENCY,
+        "customer": profile,
+        "contacts": contacts,
+        "orders": orders,
+        "interactions": interactions,
+        "cases": cases,
+        "survey_responses": surveys,
+        "tasks": tasks,
+        "bonds": bonds,
+        "assessments": assessments,
+        "scores": scores,
+        "score_changes": score_changes,
+        "events": events,
+    }

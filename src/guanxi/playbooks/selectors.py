@@ -3,8 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
+from guanxi.core.choices import Role
+from guanxi.parties.selectors import user_roles, visible_through_customer
 from guanxi.playbooks.choices import (
     COMPLETING_DIRECTION,
     CONDITION_LOOKUPS,
@@ -48,6 +50,27 @@ def playbooks_active() -> list[tuple[Playbook, list[PlaybookAction]]]:
     ):
         actions[action.playbook_id].append(action)
     return [(p, actions[p.pk]) for p in playbooks]
+
+
+def tasks_visible(*, user: Any) -> QuerySet[Task]:
+    """The tasks of customers ``user`` may see (whoever owns them)."""
+    return visible_through_customer(Task.objects.all(), user=user)
+
+
+def task_change_allowed(*, user: Any, task: Task, assign: bool = False) -> bool:
+    """Whether ``user`` (a role that works with customers) may complete or cancel ``task`` — its
+    owner or a manager — or, with ``assign``, hand it over: also anyone, if nobody owns it."""
+    if user_roles(user) & {Role.MANAGER, Role.ADMIN}:
+        return True
+    allowed = {user.pk, None} if assign else {user.pk}
+    return task.owner_id in allowed
+
+
+def playbooks_with_actions() -> QuerySet[Playbook]:
+    """Every playbook, active or not, with its actions in position order (two queries)."""
+    return Playbook.objects.prefetch_related(
+        Prefetch("actions", queryset=PlaybookAction.objects.order_by("position"))
+    ).order_by("code")
 
 
 def tasks_open(*, owner: Any = None, customer: Any = None) -> QuerySet[Task]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
@@ -22,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.models import Event
 from guanxi.core.services import event_record
+from guanxi.engagement.choices import Purpose
 from guanxi.engagement.models import Interaction
 from guanxi.hierarchy.selectors import latest_run
 from guanxi.parties.models import Customer
@@ -44,6 +47,10 @@ from guanxi.scoring.models import CustomerScore, ScoringRun
 CHUNK_SIZE = 2000
 BATCH_SIZE = 1000
 
+# Tasks for these purposes contact the customer with offers: they are issued, or made by hand,
+# only for customers who agreed to marketing (``Customer.marketing_consent``).
+CONSENT_PURPOSES = frozenset({Purpose.OFFER})
+
 
 @dataclass
 class PlaybookCounts:
@@ -56,6 +63,7 @@ class PlaybookCounts:
     created: int = 0
     skipped_open: int = 0  # an open task for the same customer and reason already exists
     skipped_recent: int = 0  # carried out within the cadence (or, per purchase, since the order)
+    skipped_no_consent: int = 0  # an offer for a customer who did not agree to marketing
 
     def as_data(self) -> dict[str, int]:
         return {
@@ -63,6 +71,7 @@ class PlaybookCounts:
             "created": self.created,
             "skipped_open": self.skipped_open,
             "skipped_recent": self.skipped_recent,
+            "skipped_no_consent": self.skipped_no_consent,
         }
 
 
@@ -85,6 +94,10 @@ class PlaybooksRunSummary:
     @property
     def skipped_recent(self) -> int:
         return sum(p.skipped_recent for p in self.playbooks)
+
+    @property
+    def skipped_no_consent(self) -> int:
+        return sum(p.skipped_no_consent for p in self.playbooks)
 
     def by_code(self) -> dict[str, PlaybookCounts]:
         return {p.code: p for p in self.playbooks}
@@ -149,6 +162,11 @@ def _recent_annotations(
             )
         ),
     }
+
+
+def _consent_missing(action: PlaybookAction, consent: bool) -> bool:
+    """Whether the action would make an offer to a customer who did not agree to marketing."""
+    return action.purpose in CONSENT_PURPOSES and not consent
 
 
 def _is_recent(action: PlaybookAction, flags: dict[str, bool]) -> bool:
@@ -254,14 +272,16 @@ def _run_standing(
             annotations |= _recent_annotations(action, key, since=since)
     names = list(annotations)
     qs = selectors.scores_matching(playbook, run).annotate(**annotations)
-    fields = ["customer_id", "customer__owner_id", "health_alert", *names]
-    for rows in _chunks(qs, fields, chunk_size):
+    fields = ["customer_id", "customer__owner_id", "customer__marketing_consent", "health_alert"]
+    for rows in _chunks(qs, [*fields, *names], chunk_size):
         new: list[Task] = []
-        for customer_id, owner_id, alert, *values in rows:
+        for customer_id, owner_id, consent, alert, *values in rows:
             flags = dict(zip(names, values, strict=True))
             counts.candidates += 1
             for action in actions:
-                if flags[f"open_{action.pk}"]:
+                if _consent_missing(action, consent):
+                    counts.skipped_no_consent += 1
+                elif flags[f"open_{action.pk}"]:
                     counts.skipped_open += 1
                 elif _is_recent(action, flags):
                     counts.skipped_recent += 1
@@ -338,14 +358,16 @@ def _run_per_purchase(
         .filter(Exists(matching))
         .annotate(**annotations)
     )
-    fields = ["id", "customer_id", "customer__owner_id", "placed_at", *names]
-    for rows in _chunks(qs, fields, chunk_size):
+    fields = ["id", "customer_id", "customer__owner_id", "customer__marketing_consent", "placed_at"]
+    for rows in _chunks(qs, [*fields, *names], chunk_size):
         new: list[Task] = []
-        for order_id, customer_id, owner_id, placed_at, *values in rows:
+        for order_id, customer_id, owner_id, consent, placed_at, *values in rows:
             flags = dict(zip(names, values, strict=True))
             counts.candidates += 1
             for action in actions:
-                if flags[f"open_{action.pk}"]:
+                if _consent_missing(action, consent):
+                    counts.skipped_no_consent += 1
+                elif flags[f"open_{action.pk}"]:
                     counts.skipped_open += 1
                 elif flags[f"followed_{action.pk}"] or _is_recent(action, flags):
                     counts.skipped_recent += 1
@@ -378,14 +400,17 @@ def playbooks_run(
     today: dt.date | None = None,
     dry_run: bool = False,
     chunk_size: int = CHUNK_SIZE,
+    ip_address: str | None = None,
 ) -> PlaybooksRunSummary:
     """Run every active playbook over a scoring run's scores and issue the tasks they call for.
 
     ``run`` defaults to the latest successful run; ``today`` (default: today in the current time
     zone) dates the tasks and the purchase windows. Idempotent: a customer never gets a second
     open task for the same reason, and an action carried out within its cadence is not issued
-    again. All in one transaction, with one ``playbooks.ran`` event carrying the counts;
-    ``dry_run`` counts without writing anything.
+    again. An offer (``CONSENT_PURPOSES``) is issued only to customers who agreed to marketing.
+    All in one transaction, with one ``playbooks.ran`` event carrying the counts;
+    ``dry_run`` counts without writing anything. ``ip_address`` (the caller's, from the API) goes on
+    that event.
     """
     run = _run_resolve(run)
     today = today or timezone.localdate()
@@ -426,8 +451,10 @@ def playbooks_run(
                 "created": summary.created,
                 "skipped_open": summary.skipped_open,
                 "skipped_recent": summary.skipped_recent,
+                "skipped_no_consent": summary.skipped_no_consent,
                 "playbooks": {p.code: p.as_data() for p in summary.playbooks},
             },
+            ip_address=ip_address,
         )
     return summary
 
@@ -496,14 +523,20 @@ def tasks_complete_from_interactions(
         .select_related("customer")
         .order_by("pk")
     )
-    for task in done:
-        event_record(
+    # One INSERT for the events, however many tasks (a bulk load of interactions completes many).
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    subject_type = ContentType.objects.get_for_model(Task)
+    Event.objects.bulk_create(
+        Event(
             kind="task.completed",
-            actor=actor,
-            customer=task.customer,
-            subject=task,
+            actor=actor_obj,
+            customer_id=task.customer_id,
+            subject_type=subject_type,
+            subject_id=task.pk,
             data={"reason_key": task.reason_key, "interaction": task.completed_by_interaction_id},
         )
+        for task in done
+    )
     return done
 
 
@@ -571,8 +604,18 @@ def task_create(
     priority: str = TaskPriority.NORMAL,
 ) -> Task:
     """Create a task by hand, with its title and reason as written. Its reason key defaults to a
-    fresh ``manual:<uuid>`` (pass one to keep a single open task per reason)."""
+    fresh ``manual:<uuid>`` (pass one to keep a single open task per reason). An offer is refused
+    for a customer who did not agree to marketing."""
     key = reason_key or f"manual:{uuid.uuid4().hex}"
+    if purpose in CONSENT_PURPOSES and not customer.marketing_consent:
+        raise GuanxiError(
+            _(
+                "This customer has not agreed to be contacted with offers; choose another "
+                "purpose, or record their marketing consent first."
+            ),
+            code=ErrorCode.NOT_ALLOWED,
+            field="purpose",
+        )
     if Task.objects.open().filter(customer=customer, reason_key=key).exists():
         raise GuanxiError(
             _("This customer already has an open task for the reason %(key)s.") % {"key": key},

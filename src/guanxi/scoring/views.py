@@ -8,35 +8,29 @@ the diagnostics (they hold no customer data); only admin, manager and analyst ma
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.tasks import TaskResultStatus
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from django_tasks_db.models import DBTaskResult
 
-from guanxi.core.choices import Role
-from guanxi.core.services import event_record
-from guanxi.parties.selectors import user_roles
+from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.scoring.choices import LifecycleStage, Measure, RunStatus, ValueClass
 from guanxi.scoring.forms import RunStartForm
 from guanxi.scoring.models import ScoringRun
-from guanxi.scoring.tasks import score_customers
+from guanxi.scoring.selectors import runs_list, runs_queued, runs_startable
+from guanxi.scoring.services import scoring_run_request
 
 PAGE_SIZE = 25
-RUN_STARTERS = frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST})
 
 # What each step of a run does, for its progress and its timings (keys of metadata timings_s).
 STEP_LABELS = {
@@ -75,52 +69,8 @@ ROW_LABELS = {
 }
 
 
-def runs_startable(*, user: Any) -> bool:
-    """Whether ``user`` may start a scoring run (admin, manager, analyst)."""
-    return bool(user_roles(user) & RUN_STARTERS)
-
-
-@dataclass(frozen=True)
-class QueuedRun:
-    """A requested run no worker has taken yet."""
-
-    task_id: str
-    as_of: Any
-    requested_by: Any
-    enqueued_at: Any
-
-
-def runs_queued() -> list[QueuedRun]:
-    """The ``score_customers`` tasks waiting for a worker, oldest first (two queries)."""
-    tasks = list(
-        DBTaskResult.objects.filter(
-            status=TaskResultStatus.READY,
-            task_path=score_customers.module_path,
-            backend_name=score_customers.backend,
-        )
-        .only("id", "args_kwargs", "enqueued_at")
-        .order_by("enqueued_at")
-    )
-    kwargs = [(t, (t.args_kwargs or {}).get("kwargs", {})) for t in tasks]
-    user_ids = {k.get("started_by_id") for _t, k in kwargs} - {None}
-    users = get_user_model().objects.in_bulk(user_ids) if user_ids else {}
-    return [
-        QueuedRun(
-            task_id=str(t.pk),
-            as_of=parse_date(k["as_of"]) if k.get("as_of") else None,
-            requested_by=users.get(k.get("started_by_id")),
-            enqueued_at=t.enqueued_at,
-        )
-        for t, k in kwargs
-    ]
-
-
 def _list_context(request: HttpRequest, form: RunStartForm | None) -> dict[str, Any]:
-    runs = (
-        ScoringRun.objects.select_related("started_by")
-        .defer("metadata", "config", "policy")
-        .order_by("-started_at", "-id")
-    )
+    runs = runs_list().order_by("-started_at", "-id")
     page = Paginator(runs, PAGE_SIZE).get_page(request.GET.get("page"))
     queued = runs_queued()
     can_start = runs_startable(user=request.user)
@@ -151,22 +101,15 @@ def run_start(request: HttpRequest) -> HttpResponse:
     form = RunStartForm(request.POST)
     if not form.is_valid():
         return render(request, "scoring/run_list.html", _list_context(request, form), status=400)
-    if runs_queued():
-        messages.warning(
-            request,
-            _("A scoring run is already waiting for a worker; it will score every customer."),
-        )
-        return redirect("scoring:run_list")
     as_of = form.cleaned_data["as_of"]
-    with transaction.atomic():
-        result = score_customers.enqueue(
-            as_of=as_of.isoformat() if as_of else None, started_by_id=request.user.pk
-        )
-        event_record(
-            kind="scoring_run.queued",
-            actor=request.user,
-            data={"task_id": str(result.id), "as_of": as_of.isoformat() if as_of else None},
-        )
+    try:
+        scoring_run_request(actor=request.user, as_of=as_of, ip_address=client_ip(request))
+    except GuanxiError as error:
+        if error.code != ErrorCode.CONFLICT:
+            raise
+        # Already waiting: that run will score every customer, so this one is not needed.
+        messages.warning(request, error.message)
+        return redirect("scoring:run_list")
     if as_of:
         notice = _("Scoring run as of %(day)s queued: it starts when a worker takes it.") % {
             "day": date_format(as_of, "DATE_FORMAT")
