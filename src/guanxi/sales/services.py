@@ -80,6 +80,23 @@ class LineInput:
     unit_cost_cents: int | None = None  # defaults to the product's current cost
 
 
+def _line_row(order: Order, no: int, line: LineInput) -> OrderLine:
+    """Line ``no`` of ``order``; price and cost default to the product's current ones."""
+    product = line.product
+    return OrderLine(
+        order=order,
+        line_no=no,
+        product=product,
+        quantity=line.quantity,
+        unit_price_cents=(
+            product.unit_price_cents if line.unit_price_cents is None else line.unit_price_cents
+        ),
+        unit_cost_cents=(
+            product.unit_cost_cents if line.unit_cost_cents is None else line.unit_cost_cents
+        ),
+    )
+
+
 @transaction.atomic
 def order_record(
     *,
@@ -104,24 +121,7 @@ def order_record(
                 % {"no": no, "qty": line.quantity},
                 field="quantity",
             )
-        rows.append(
-            OrderLine(
-                order=order,
-                line_no=no,
-                product=line.product,
-                quantity=line.quantity,
-                unit_price_cents=(
-                    line.product.unit_price_cents
-                    if line.unit_price_cents is None
-                    else line.unit_price_cents
-                ),
-                unit_cost_cents=(
-                    line.product.unit_cost_cents
-                    if line.unit_cost_cents is None
-                    else line.unit_cost_cents
-                ),
-            )
-        )
+        rows.append(_line_row(order, no, line))
     OrderLine.objects.bulk_create(rows)
     event_record(
         kind="order.recorded",
@@ -268,25 +268,7 @@ def orders_bulk_record(
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     order_type = ContentType.objects.get_for_model(Order)
     for index, item, order in new:
-        rows = [
-            OrderLine(
-                order=order,
-                line_no=no,
-                product=line.product,
-                quantity=line.quantity,
-                unit_price_cents=(
-                    line.product.unit_price_cents
-                    if line.unit_price_cents is None
-                    else line.unit_price_cents
-                ),
-                unit_cost_cents=(
-                    line.product.unit_cost_cents
-                    if line.unit_cost_cents is None
-                    else line.unit_cost_cents
-                ),
-            )
-            for no, line in enumerate(item.lines, start=1)
-        ]
+        rows = [_line_row(order, no, line) for no, line in enumerate(item.lines, start=1)]
         lines += rows
         events.append(
             Event(
