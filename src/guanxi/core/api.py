@@ -28,9 +28,10 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from guanxi.core.api_base import ALL_ROLES, TokenAuthentication, request_ip
+from guanxi.core.api_base import ALL_ROLES, TokenAuthentication
 from guanxi.core.errors import ErrorCode, GuanxiError
 from guanxi.core.models import ApiToken, TokenScope
+from guanxi.core.requests import client_ip
 from guanxi.core.selectors import api_tokens_of
 from guanxi.core.services import api_token_create, api_token_revoke
 
@@ -264,14 +265,14 @@ class ApiTokenViewSet(
             name=serializer.validated_data["name"],
             scope=serializer.validated_data.get("scope", TokenScope.READ),
             expires_at=serializer.validated_data.get("expires_at"),
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         token.key = key
         return Response(ApiTokenCreatedSerializer(token).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ApiToken) -> None:
         api_token_revoke(
-            token=instance, actor=self.request.user, ip_address=request_ip(self.request)
+            token=instance, actor=self.request.user, ip_address=client_ip(self.request)
         )
 
 

@@ -23,15 +23,8 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from guanxi.core.choices import Role
 from guanxi.core.models import ApiToken, TokenScope
-from guanxi.core.requests import client_ip
 from guanxi.core.selectors import api_token_for_key
 from guanxi.core.services import api_token_touch
-
-
-def request_ip(request: Any) -> str | None:
-    """The client's address for the audit trail (``guanxi.core.requests.client_ip``)."""
-    return client_ip(request)
-
 
 # -- authentication ----------------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guanxi.core.api_base import request_ip
 from guanxi.core.api_fields import (
     ID_SCHEMA,
     MAX_TEXT,
@@ -41,6 +40,7 @@ from guanxi.core.api_fields import (
     username_field,
 )
 from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.engagement.choices import (
     CASE_TRANSITIONS,
     CaseKind,
@@ -464,7 +464,7 @@ class InteractionViewSet(
         result = interactions_log_bulk(
             interactions=[resolved[index] for index in sorted(resolved)],
             actor=request.user,
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         body = {
             "counts": {

@@ -36,19 +36,16 @@ from guanxi.hierarchy.choices import BondInstrument, BondKind, LevelGap, Relatio
 from guanxi.hierarchy.forms import DashboardFilterForm
 from guanxi.hierarchy.models import Bond, HierarchyPolicy
 from guanxi.hierarchy.selectors import (
-    WHOLE_BASE_ROLES,
     bonds_visible,
     dashboard_owners,
-    dashboard_scopes,
     hierarchy_policy,
     latest_runs,
+    pyramid_summary,
     run_succeeded,
-    standing_summary,
 )
 from guanxi.hierarchy.services import bond_end, bond_record
 from guanxi.parties.choices import CustomerType
-from guanxi.parties.selectors import customers_visible, user_roles
-from guanxi.scoring.choices import Measure
+from guanxi.parties.selectors import customers_visible
 
 # -- policy ------------------------------------------------------------------------------------
 
@@ -105,78 +102,6 @@ class PyramidSerializer(serializers.Serializer):
     profit_cents = serializers.IntegerField()
     levels = PyramidLevelSerializer(many=True, help_text=_("Lowest level first."))
     gaps = PyramidGapSerializer(many=True)
-
-
-def _share(part: float, whole: float) -> float:
-    return part / whole if whole else 0.0
-
-
-def pyramid_data(*, user: Any, run: Any, filters: dict[str, Any]) -> dict[str, Any]:
-    """The pyramid of ``run`` for ``user`` under the dashboard's ``filters``."""
-    whole_base = bool(user_roles(user) & WHOLE_BASE_ROLES)
-    levels = list(RelationshipLevel)
-    gap_labels = dict(LevelGap.choices)
-    if run is None:
-        empty = {"customers": 0, "profit_cents": 0, "clv_cents": 0.0}
-        return {
-            "run": None,
-            "whole_base": whole_base,
-            "customers": 0,
-            "profit_cents": 0,
-            "levels": [
-                {
-                    "level": level.value,
-                    "label": str(level.label),
-                    **{
-                        f"{side}_{name}": 0
-                        for side in ("actual", "recommended")
-                        for name in ("customers", "profit_cents", "customer_share", "profit_share")
-                    },
-                }
-                for level in levels
-            ],
-            "gaps": [{"gap": g, "label": str(gap_labels[g]), **empty} for g in LevelGap.values],
-        }
-    scope, _rows = dashboard_scopes(user=user, **filters)
-    standing = standing_summary(run, scope=scope)
-    actual = standing.distribution(Measure.ACTUAL_LEVEL)
-    recommended = standing.distribution(Measure.RECOMMENDED_LEVEL)
-    customers, profit = standing.customers, standing.profit_cents
-    rows = []
-    for level in levels:
-        a, r = actual[level.value], recommended[level.value]
-        rows.append(
-            {
-                "level": level.value,
-                "label": str(level.label),
-                "actual_customers": a.customers,
-                "actual_profit_cents": a.profit_cents,
-                "actual_customer_share": _share(a.customers, customers),
-                "actual_profit_share": _share(a.profit_cents, profit),
-                "recommended_customers": r.customers,
-                "recommended_profit_cents": r.profit_cents,
-                "recommended_customer_share": _share(r.customers, customers),
-                "recommended_profit_share": _share(r.profit_cents, profit),
-            }
-        )
-    stake = standing.gap_at_stake()
-    return {
-        "run": {"id": run.pk, "as_of": run.as_of},
-        "whole_base": whole_base,
-        "customers": customers,
-        "profit_cents": profit,
-        "levels": rows,
-        "gaps": [
-            {
-                "gap": gap,
-                "label": str(gap_labels[gap]),
-                "customers": int(stake[gap]["customers"]),
-                "profit_cents": int(stake[gap]["profit_cents"]),
-                "clv_cents": float(stake[gap]["clv_cents"]),
-            }
-            for gap in LevelGap.values
-        ],
-    }
 
 
 class PyramidQuerySerializer(serializers.Serializer):
@@ -247,7 +172,7 @@ class HierarchyViewSet(viewsets.GenericViewSet):
             run = run_succeeded(run_id)
             if run is None:
                 raise NotFound(_("No successful scoring run has this id."))
-        data = pyramid_data(user=request.user, run=run, filters=form.scope_filters())
+        data = pyramid_summary(user=request.user, run=run, filters=form.scope_filters())
         return Response(PyramidSerializer(data).data)
 
 

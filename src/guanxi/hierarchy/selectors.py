@@ -760,3 +760,58 @@ def bonds_visible(*, user: Any) -> QuerySet[Bond]:
         "recorded_by__username",
     )
     return visible_through_customer(bonds, user=user)
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def pyramid_summary(*, user: Any, run: ScoringRun | None, filters: dict[str, Any]) -> dict:
+    """The pyramid of ``run`` for ``user`` under the dashboard's ``filters`` (the API's shape):
+    customers and profit per level, actual beside recommended, and what is at stake per gap.
+
+    No run yet: every level and gap with zeros.
+    """
+    whole_base = bool(user_roles(user) & WHOLE_BASE_ROLES)
+    if run is None:
+        actual = recommended = None
+        customers = profit = 0
+        stake = None
+    else:
+        scope, _rows = dashboard_scopes(user=user, **filters)
+        standing = standing_summary(run, scope=scope)
+        actual = standing.distribution(Measure.ACTUAL_LEVEL)
+        recommended = standing.distribution(Measure.RECOMMENDED_LEVEL)
+        customers, profit = standing.customers, standing.profit_cents
+        stake = standing.gap_at_stake()
+    levels = []
+    for level in RelationshipLevel:
+        row = {"level": level.value, "label": str(level.label)}
+        for side, distribution in (("actual", actual), ("recommended", recommended)):
+            cell = distribution[level.value] if distribution is not None else None
+            n = cell.customers if cell else 0
+            cents = cell.profit_cents if cell else 0
+            row[f"{side}_customers"] = n
+            row[f"{side}_profit_cents"] = cents
+            row[f"{side}_customer_share"] = _share(n, customers)
+            row[f"{side}_profit_share"] = _share(cents, profit)
+        levels.append(row)
+    gap_labels = dict(LevelGap.choices)
+    gaps = [
+        {
+            "gap": gap,
+            "label": str(gap_labels[gap]),
+            "customers": int(stake[gap]["customers"]) if stake else 0,
+            "profit_cents": int(stake[gap]["profit_cents"]) if stake else 0,
+            "clv_cents": float(stake[gap]["clv_cents"]) if stake else 0.0,
+        }
+        for gap in LevelGap.values
+    ]
+    return {
+        "run": {"id": run.pk, "as_of": run.as_of} if run is not None else None,
+        "whole_base": whole_base,
+        "customers": customers,
+        "profit_cents": profit,
+        "levels": levels,
+        "gaps": gaps,
+    }

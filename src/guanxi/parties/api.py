@@ -31,10 +31,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guanxi.core.api_base import request_ip
 from guanxi.core.api_fields import ID_SCHEMA, MAX_ID, IdFilter
 from guanxi.core.choices import Role
 from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.hierarchy.selectors import latest_run
 from guanxi.parties.choices import PERSONAL_DATA_FIELDS, CustomerType
 from guanxi.parties.filtersets import CustomerFilterSet
@@ -157,7 +157,7 @@ class PersonalDataViewMixin:
         data) — only when the caller saw the data unmasked."""
         if self.unmasked() and views:
             personal_data_viewed_record(
-                actor=self.request.user, views=views, ip_address=request_ip(self.request)
+                actor=self.request.user, views=views, ip_address=client_ip(self.request)
             )
 
 
@@ -472,7 +472,7 @@ class CustomerViewSet(
             customer_ids=[c.pk for c in found.values()],
             owner=owner,
             actor=request.user,
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         return Response({**outcome, "owner": owner.get_username() if owner else None})
 

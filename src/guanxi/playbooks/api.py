@@ -22,7 +22,6 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guanxi.core.api_base import request_ip
 from guanxi.core.api_fields import (
     MAX_TEXT,
     CustomerFieldsMixin,
@@ -34,6 +33,7 @@ from guanxi.core.api_fields import (
 )
 from guanxi.core.choices import Role
 from guanxi.core.errors import ErrorCode, GuanxiError
+from guanxi.core.requests import client_ip
 from guanxi.engagement.api import References, assignable_user
 from guanxi.engagement.choices import InteractionChannel, Purpose
 from guanxi.engagement.selectors import interactions_visible
@@ -453,7 +453,7 @@ class PlaybookViewSet(viewsets.ReadOnlyModelViewSet):
         summary = playbooks_run(
             actor=request.user,
             dry_run=serializer.validated_data["dry_run"],
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         body = {
             "run": summary.run_id,

@@ -29,9 +29,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guanxi.core.api_base import ALL_ROLES, request_ip
+from guanxi.core.api_base import ALL_ROLES
 from guanxi.core.api_fields import MomentField, MomentFilter
 from guanxi.core.choices import Role
+from guanxi.core.requests import client_ip
 from guanxi.parties.api import (
     CUSTOMER_WRITE_ROLES,
     NOT_VISIBLE,
@@ -462,7 +463,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if errors:
             raise exceptions.ValidationError({"orders": errors})
         results = orders_bulk_record(
-            orders=inputs, actor=request.user, ip_address=request_ip(request)
+            orders=inputs, actor=request.user, ip_address=client_ip(request)
         )
         counts = {
             outcome: sum(1 for r in results if r.status == outcome)

@@ -27,8 +27,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from guanxi.core.api_base import IdCursorPagination, request_ip
+from guanxi.core.api_base import IdCursorPagination
 from guanxi.core.api_fields import MAX_ID, IdFilter, username_field
+from guanxi.core.requests import client_ip
 from guanxi.hierarchy.choices import FoundationHealth, LevelGap, PartnershipStage, RelationshipLevel
 from guanxi.scoring.choices import LifecycleStage, RunStatus, ValueClass
 from guanxi.scoring.models import CustomerScore, ScoringRun
@@ -405,7 +406,7 @@ class ScoringRunViewSet(
         queued = scoring_run_request(
             actor=request.user,
             as_of=serializer.validated_data.get("as_of"),
-            ip_address=request_ip(request),
+            ip_address=client_ip(request),
         )
         return Response(ScoringRunRequestSerializer(queued).data, status=status.HTTP_202_ACCEPTED)
 
